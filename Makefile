@@ -1,0 +1,31 @@
+# The commands people type. Every target installs what it needs on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.installed
+
+.PHONY: help venv student check test lint
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+venv: $(READY) ## install the environment into .venv (done once; later runs install nothing)
+
+$(READY): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+student: $(READY) ## regenerate assignment/ from solutions/
+	$(PY) -m release.student
+
+check: $(READY) ## what a student runs: the public tests against assignment/
+	cd assignment && ../$(PY) -m pytest -q
+
+test: $(READY) ## the package's own test suite (CI runs this)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q tests
+
+lint: $(READY) ## ruff
+	$(PY) -m ruff check .
