@@ -1,0 +1,1 @@
+"""The grading engine: a trusted judge (pytest) and an untrusted sandbox worker."""

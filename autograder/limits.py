@@ -1,0 +1,21 @@
+"""The limits every sandbox worker runs under: the one place a TA changes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-scenario limits. Each scenario runs in its own worker, so each gets all of these."""
+
+    wall_seconds: float = 10.0  # then SIGTERM, and SIGKILL after `kill_grace_seconds`
+    kill_grace_seconds: float = 0.5
+    cpu_seconds: int = 10
+    memory_mb: int = 512  # address space the worker may add to what torch already maps
+    output_bytes: int = 1_000_000  # stdout + stderr a worker may write; more fails the write
+    result_bytes: int = 4_000_000  # plain data a scenario may send back
+    feedback_chars: int = 2_000  # how much captured output is kept for the TA
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,135 @@
+"""Inside one forked worker: confine, import the submission, run one scenario, send data.
+
+Everything here runs in the untrusted process. What leaves it is one JSON document
+on the result pipe: plain data that the judge parses and checks, never objects.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from autograder.limits import Limits
+from autograder.sandbox.confine import Isolation, confine
+
+IMPORT_ONLY = "__import__"  # the built-in scenario: does the submission import at all?
+
+
+def load_scenarios(path: Path) -> dict[str, Callable[..., Any]]:
+    """The scenario functions of a hidden test suite: every public function in its module.
+    Loaded by the zygote before any fork, so a worker never needs to read the file."""
+    spec = importlib.util.spec_from_file_location("scenarios", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found = {
+        name: fn
+        for name, fn in vars(module).items()
+        if callable(fn) and not name.startswith("_")
+        and getattr(fn, "__module__", "") == "scenarios"
+    }
+    found[IMPORT_ONLY] = lambda submission: None
+    return found
+
+
+def run(
+    request: dict,
+    scenarios: dict[str, Callable[..., Any]],
+    result_fd: int,
+    out_fd: int,
+    scratch: Path,
+    limits: Limits,
+    iso: Isolation,
+    baseline_vm: int,
+) -> None:
+    """The child's whole life. Ends with os._exit; never returns into the zygote's loop."""
+    try:
+        os.setsid()
+        _own_descriptors(result_fd, out_fd)
+        confine(iso, limits, scratch, baseline_vm)
+        os.chdir(scratch)
+        os.environ.update(HOME=str(scratch), TMPDIR=str(scratch))
+        roots = tuple(iso.roots)
+        sys.path[:] = [str(scratch)] + [p for p in sys.path
+                                        if os.path.realpath(p).startswith(roots)]
+        sys.argv = [request["filename"]]
+        report = _attempt(request, scenarios)
+    except BaseException:  # confinement itself failed: report it, never run unconfined
+        report = {"status": "sandbox_error", "message": traceback.format_exc(limit=2)}
+    _send(report, limits)
+    os._exit(0)
+
+
+def _own_descriptors(result_fd: int, out_fd: int) -> None:
+    """fd 0 is /dev/null, 1 and 2 the capped output file, 3 the result pipe; nothing else."""
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.dup2(result_fd, 3)
+    os.closerange(4, 1 << 16)
+
+
+def _attempt(request: dict, scenarios: dict[str, Callable[..., Any]]) -> dict:
+    scenario = scenarios[request["scenario"]]
+    try:
+        module = _import_submission(Path(request["filename"]), request["module"])
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: nothing escapes
+        return {"status": "import_error", "message": describe(exc)}
+    try:
+        value = scenario(module, **request.get("args", {}))
+    except NotImplementedError as exc:
+        return {"status": "not_implemented", "message": describe(exc)}
+    except BaseException as exc:
+        return {"status": "error", "message": describe(exc)}
+    return {"status": "ok", "value": value}
+
+
+def _import_submission(path: Path, name: str) -> ModuleType:
+    """Import as `import name` would: __name__ is the module's name, so a __main__ block
+    does not run."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def describe(exc: BaseException) -> str:
+    """The exception as a student would want it: its type, message and the line of their
+    own code it came from (frames of the grader and of torch are left out)."""
+    if isinstance(exc, SystemExit):
+        return f"the code called sys.exit({exc.code!r})"
+    if isinstance(exc, KeyboardInterrupt):
+        return "the code raised KeyboardInterrupt"
+    text = f"{type(exc).__name__}: {exc}"
+    # the submission is imported by a relative name; every other frame has an absolute one
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not os.path.isabs(f.filename)]
+    if frames:
+        last = frames[-1]
+        where = f"line {last.lineno}"
+        if last.name != "<module>":
+            where += f", in {last.name}()"
+        text += f"\n  at {where}: {(last.line or '').strip()}"
+    return text[:2000]
+
+
+def _send(report: dict, limits: Limits) -> None:
+    try:
+        data = json.dumps(report).encode()
+    except (TypeError, ValueError) as exc:
+        data = json.dumps({"status": "error", "message": f"not plain data: {exc}"}).encode()
+    if len(data) > limits.result_bytes:
+        data = json.dumps({"status": "error", "message": "the result was too large"}).encode()
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(3, view):]
+    except OSError:
+        pass

@@ -1,0 +1,117 @@
+"""The pre-started worker: imports torch once, then forks one confined child per scenario.
+
+Run by the judge as `python -m autograder.sandbox.zygote SCENARIOS LIMITS_JSON`; it talks
+over a Unix socket on fd 0. Each request brings a result pipe (as a passed descriptor), a
+scenario name, its arguments and the path of the submission. The zygote never reads what
+a child sends back: the child writes to the judge's pipe directly, so nothing a student
+returns or prints stays in the zygote's memory for the next child to find.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+
+
+def main() -> None:
+    scenarios_path, limits_json = sys.argv[1], sys.argv[2]
+    os.dup2(2, 1)  # stray prints from imports go to stderr, never into the protocol
+    import numpy  # noqa: F401  (imported while we may: a worker cannot read site-packages lazily if confined later)
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+
+    from autograder.limits import Limits
+    from autograder.sandbox import child
+    from autograder.sandbox.confine import Isolation
+
+    limits = Limits(**json.loads(limits_json))
+    scenarios = child.load_scenarios(Path(scenarios_path))
+    iso = Isolation.probe()
+    sock = socket.socket(fileno=0)
+    _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing})
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 1)
+        except OSError:
+            return
+        if not message:
+            return  # the judge has gone
+        request = json.loads(message)
+        result_fd = fds[0]
+        try:
+            reply = _run_one(request, result_fd, scenarios, limits, iso)
+        except Exception:  # a fault of ours: say so and go on with the next request
+            reply = {"exit": None, "error": traceback.format_exc(limit=3)}
+        finally:
+            for fd in fds:
+                os.close(fd)
+        _send(sock, reply)
+
+
+def _send(sock: socket.socket, data: dict) -> None:
+    sock.sendall(json.dumps(data).encode() + b"\n")
+
+
+def _run_one(request: dict, result_fd: int, scenarios: dict, limits, iso) -> dict:
+    from autograder.sandbox import child
+
+    scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
+    target = scratch / request["filename"]
+    shutil.copyfile(request["path"], target)
+    output = scratch / "output.txt"
+    out_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if iso.uid is not None:
+        for path in (scratch, target, output):
+            os.chown(path, iso.uid, iso.gid)
+    baseline_vm = _vm_bytes()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        child.run(request, scenarios, result_fd, out_fd, scratch, limits, iso, baseline_vm)
+    os.close(out_fd)
+    status, timed_out = _wait(pid, limits)
+    return {
+        "exit": status,
+        "timed_out": timed_out,
+        "seconds": round(time.monotonic() - started, 4),
+        "scratch": str(scratch),
+    }
+
+
+def _wait(pid: int, limits) -> tuple[int, bool]:
+    """Wait for the child; past the wall-clock limit SIGTERM it, then SIGKILL it."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        timed_out = not select.select([pidfd], [], [], limits.wall_seconds)[0]
+        if timed_out:
+            os.kill(pid, signal.SIGTERM)
+            if not select.select([pidfd], [], [], limits.kill_grace_seconds)[0]:
+                os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(pidfd)
+    return status, timed_out
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+if __name__ == "__main__":
+    main()
