@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
 
-.PHONY: help venv student check test lint
+.PHONY: help venv student check test lint grade
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -22,6 +22,9 @@ student: $(READY) ## regenerate assignment/ from solutions/
 
 check: $(READY) ## what a student runs: the public tests against assignment/
 	cd assignment && ../$(PY) -m pytest -q
+
+grade: $(READY) ## grade SUBMISSION=path [RESULTS=path]; alone: the shipped examples
+	$(PY) -m autograder.grade $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS))
 
 test: $(READY) ## the package's own test suite (CI runs this)
 	$(PY) -m ruff check .

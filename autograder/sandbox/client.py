@@ -27,7 +27,8 @@ class Outcome:
 
     status: str  # ok, not_implemented, error, import_error, timeout, memory, cpu, output, crash
     value: Any = None
-    message: str = ""  # what went wrong, in words fit for the student
+    message: str = ""  # which limit stopped the worker, in words fit for the student
+    error: dict | None = None  # the exception the submission raised: type, message, line, function
     output: str = ""  # what the worker printed (capped): for the TA, never for the student
     seconds: float = 0.0
 
@@ -120,8 +121,10 @@ class Sandbox:
         if report is not None:
             if report.get("status") == "sandbox_error":
                 raise SandboxError(report.get("message", ""))
+            error = report.get("error")
             outcome = Outcome(str(report.get("status")), report.get("value"),
-                              str(report.get("message", "")), output, seconds)
+                              error=error if isinstance(error, dict) else None,
+                              output=output, seconds=seconds)
             return _name_the_limit(outcome, printed, self.limits)
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
@@ -130,8 +133,8 @@ class Sandbox:
                                "of CPU time", output=output, seconds=seconds)
             why = f"was killed by signal {signal.Signals(sig).name}"
         else:
-            why = f"exited with code {os.WEXITSTATUS(status)} (sys.exit or os._exit?)"
-        return Outcome("crash", message=f"the worker ended before returning a result: it {why}",
+            why = f"ended the process (exit code {os.WEXITSTATUS(status)}: os._exit?)"
+        return Outcome("crash", message=f"{why} before returning a result",
                        output=output, seconds=seconds)
 
     def close(self) -> None:
@@ -161,7 +164,8 @@ def _parse(data: bytes) -> dict | None:
 
 def _name_the_limit(outcome: Outcome, printed: int, limits: Limits) -> Outcome:
     """Turn the error a limit causes inside the worker into the limit's own status."""
-    text = outcome.message
+    error = outcome.error or {}
+    text = f"{error.get('type')}: {error.get('message')}"
     if outcome.status in ("error", "import_error"):
         if "MemoryError" in text or "can't allocate memory" in text or "not enough memory" in text:
             outcome.status = "memory"

@@ -1,0 +1,164 @@
+"""The trusted side: pytest runs the hidden tests; scenarios run in the sandbox.
+
+Hidden tests are ordinary pytest functions that ask for the `submission` fixture and
+mark their worth with `@pytest.mark.points(n)`; `@pytest.mark.visible` marks the ones
+students see at once (they use only the lecture's public inputs). A test fails with
+`fail("message")`: that message is the only thing a student sees of a hidden test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from autograder.results import GradingResult, TestResult
+from autograder.sandbox import Outcome, Sandbox
+from autograder.sandbox.child import IMPORT_ONLY
+
+
+class Feedback(AssertionError):
+    """A failure whose message is written for the student."""
+
+
+def fail(message: str) -> NoReturn:
+    """Fail the current test with feedback the student will read."""
+    raise Feedback(message)
+
+
+@dataclass
+class Submission:
+    """One student's code, seen only through the sandbox. Tests call `run` or `call`."""
+
+    path: Path
+    module: str
+    sandbox: Sandbox
+    source_lines: list[str]
+    public: bool = True  # False inside hidden tests: the student's own error text is withheld
+    log: list[str] = field(default_factory=list)  # what the worker printed, for the TA
+
+    def run(self, scenario: str, **args: Any) -> Outcome:
+        outcome = self.sandbox.run(self.path, self.module, scenario, **args)
+        if outcome.output:
+            self.log.append(f"[{scenario}] {outcome.output}")
+        return outcome
+
+    def call(self, scenario: str, *, what: str, **args: Any) -> Any:
+        """Run a scenario and return its data; anything but success fails the test with
+        feedback that names `what` (e.g. "forward()") and what went wrong."""
+        outcome = self.run(scenario, **args)
+        if not outcome.ok:
+            fail(self.explain(outcome, what))
+        return outcome.value
+
+    def explain(self, outcome: Outcome, what: str) -> str:
+        """What went wrong, for the student. In a hidden test the student's own exception
+        message is left out: it could carry the hidden inputs back to them."""
+        if outcome.status == "not_implemented":
+            return f"{what} is not implemented yet (it raises NotImplementedError)."
+        if outcome.status == "import_error":
+            return f"regression.py could not be imported: {self._error_text(outcome)}"
+        if outcome.status == "error":
+            return f"{what} raised {self._error_text(outcome)}"
+        return f"{what} {outcome.message}."
+
+    def _error_text(self, outcome: Outcome) -> str:
+        error = outcome.error or {}
+        kind = error.get("type", "an exception")
+        text = kind
+        if self.public and error.get("message"):
+            text += f": {error['message']}"
+        line = error.get("line")
+        if isinstance(line, int) and 0 < line <= len(self.source_lines):
+            function = error.get("function")
+            where = f" in {function}()" if function and function != "<module>" else ""
+            text += f"\n  at line {line}{where}: {self.source_lines[line - 1].strip()}"
+        return text
+
+
+class JudgePlugin:
+    """Collects one result per hidden test; the only writer of results is the caller."""
+
+    def __init__(self, submission: Submission) -> None:
+        self._submission = submission
+        self.results: list[TestResult] = []
+        self.import_failure: str | None = None
+        self.collect_errors: list[str] = []
+
+    def check_import(self) -> None:
+        outcome = self._submission.run(IMPORT_ONLY)
+        if not outcome.ok:
+            self.import_failure = self._submission.explain(outcome, "regression.py")
+
+    @pytest.fixture
+    def submission(self, request: pytest.FixtureRequest) -> Submission:
+        if self.import_failure:
+            fail(self.import_failure)
+        self._submission.public = request.node.get_closest_marker("visible") is not None
+        return self._submission
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): what the test is worth")
+        config.addinivalue_line("markers", "visible: students see this test before grades publish")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(str(report.longrepr))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results.append(self._result(item, call, report.passed))
+
+    def _result(self, item: pytest.Item, call: pytest.CallInfo, passed: bool) -> TestResult:
+        marker = item.get_closest_marker("points")
+        points = float(marker.args[0]) if marker else 0.0
+        visible = item.get_closest_marker("visible") is not None
+        doc = (getattr(item.obj, "__doc__", None) or "").strip().splitlines()
+        name = doc[0] if doc else item.name
+        feedback, detail = "", ""
+        if not passed and call.excinfo is not None:
+            if isinstance(call.excinfo.value, Feedback):
+                feedback = str(call.excinfo.value)
+            else:  # a fault in the test itself: the student is told little, the TA all
+                feedback = "The grader could not run this test; course staff have the details."
+                detail = str(call.excinfo.getrepr(style="short"))
+        return TestResult(
+            name=name, test_id=item.nodeid, max_score=points,
+            score=points if passed else 0.0, feedback=feedback, detail=detail,
+            visibility="visible" if visible else "after_published",
+        )
+
+
+def run_hidden_tests(submission: Submission, tests: Path, failure: str | None = None
+                     ) -> GradingResult:
+    """Run the hidden tests in `tests` against one submission; return the graded result.
+    With `failure` (nothing gradable was uploaded) every test fails with that message."""
+    started = time.monotonic()
+    plugin = JudgePlugin(submission)
+    if failure:
+        plugin.import_failure = failure
+    else:
+        plugin.check_import()
+    args = [str(tests), "-p", "no:cacheprovider", "-p", "no:randomly", "-q",
+            "--rootdir", str(tests), "-c", "/dev/null", "--import-mode=importlib",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    with contextlib.redirect_stdout(io.StringIO()) as chatter:
+        code = pytest.main(args, plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or plugin.collect_errors:
+        raise RuntimeError(f"the hidden tests did not run (pytest exit {code}):\n"
+                           + "\n".join(plugin.collect_errors) + chatter.getvalue()[-3000:])
+    return GradingResult(
+        tests=plugin.results,
+        seconds=time.monotonic() - started,
+        submission=str(submission.path),
+        notes=[plugin.import_failure] if plugin.import_failure else [],
+        output="\n".join(submission.log),
+    )
