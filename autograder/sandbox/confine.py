@@ -69,6 +69,10 @@ class Isolation:
             except KeyError:
                 missing.append(f"no '{SANDBOX_USER}' user: workers run as root")
             else:
+                # an empty network namespace (no interface but a down lo), made once here
+                # and inherited by every worker: cheaper than one per fork
+                if _libc.unshare(_CLONE_NEWNET) != 0:
+                    missing.append("no network namespace: workers may reach the network")
                 try:
                     _expose(roots)
                 except OSError as exc:
@@ -140,10 +144,8 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int,
 
 
 def confine(iso: Isolation, limits: Limits, scratch: Path, baseline_vm: int) -> None:
-    """Cut this (freshly forked) process down to a worker. Order matters: the network and
-    the limits while still root, then the user switch, then Landlock, which needs no root."""
-    if iso.uid is not None:
-        _libc.unshare(_CLONE_NEWNET)  # an empty network namespace: no interfaces but a down lo
+    """Cut this (freshly forked) process down to a worker. Order matters: the limits while
+    still root, then the user switch, then Landlock, which needs no root."""
     _set_limits(limits, baseline_vm)
     if iso.uid is not None:
         os.setgroups([])
