@@ -64,7 +64,7 @@ class Sandbox:
         """Run `scenario(module, **args)` in a fresh confined worker that imports `submission`."""
         read_end, write_end = os.pipe()
         request = {"scenario": scenario, "args": args, "module": module,
-                   "path": str(submission), "filename": f"{module}.py"}
+                   "path": str(Path(submission).resolve()), "filename": f"{module}.py"}
         try:
             socket.send_fds(self._sock, [json.dumps(request).encode()], [write_end])
         finally:
