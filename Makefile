@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
 
-.PHONY: help venv student check test lint grade
+.PHONY: help venv student check test lint grade grade-all
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -25,6 +25,11 @@ check: $(READY) ## what a student runs: the public tests against assignment/
 
 grade: $(READY) ## grade SUBMISSION=path [RESULTS=path]; alone: the shipped examples
 	$(PY) -m autograder.grade $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS))
+
+grade-all: $(READY) ## grade SUBMISSIONS=dir-or-zip [GRADEBOOK=csv] [JOBS=n] [OUT=dir] [REGRADE=1]
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-all SUBMISSIONS=folder-or-export.zip"; exit 2; }
+	$(PY) -m autograder.batch $(SUBMISSIONS) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK)) \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out $(OUT)) $(if $(REGRADE),--regrade)
 
 test: $(READY) ## the package's own test suite (CI runs this)
 	$(PY) -m ruff check .

@@ -55,6 +55,7 @@ class Grader:
         except NoSubmission as exc:
             submission = Submission(upload, module, self.sandbox, [])
             result = run_hidden_tests(submission, self.homework.tests, failure=str(exc))
+            result.ungradable = str(exc)
         else:
             lines = located.path.read_text(errors="replace").splitlines()
             submission = Submission(located.path, module, self.sandbox, lines)
