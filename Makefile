@@ -13,7 +13,7 @@ help: ## list the targets
 venv: $(READY) ## install the environment into .venv (done once; later runs install nothing)
 
 $(READY): requirements.txt
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
