@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,18 +48,21 @@ class Grader:
         self.homework = homework or Homework.load()
         _protect(self.homework.secrets)
         self.sandbox = Sandbox(self.homework.scenarios, limits)
+        self._staging = tempfile.TemporaryDirectory(prefix="grader-")
 
     def grade(self, upload: Path) -> GradingResult:
         module = self.homework.module
+        staged = Path(self._staging.name) / f"{module}.py"
         try:
             located = locate(upload, module)
+            source = located.module_source()
         except NoSubmission as exc:
             submission = Submission(upload, module, self.sandbox, [])
             result = run_hidden_tests(submission, self.homework.tests, failure=str(exc))
             result.ungradable = str(exc)
         else:
-            lines = located.path.read_text(errors="replace").splitlines()
-            submission = Submission(located.path, module, self.sandbox, lines)
+            staged.write_text(source)  # the zygote copies this, never the upload itself
+            submission = Submission(staged, module, self.sandbox, source.splitlines())
             result = run_hidden_tests(submission, self.homework.tests)
             result.notes[:0] = located.notes
         result.submission = str(upload)
@@ -69,6 +73,7 @@ class Grader:
 
     def close(self) -> None:
         self.sandbox.close()
+        self._staging.cleanup()
 
     def __enter__(self) -> Grader:
         return self
