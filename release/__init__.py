@@ -1,0 +1,1 @@
+"""Builds what students get (assignment/) from the one source of the homework (solutions/)."""
