@@ -1,0 +1,33 @@
+"""Question 6: the predictions and the loss after one update."""
+
+import torch
+from otter.test_files import test_case
+
+OK_FORMAT = False  # otter: this is an exception-based test file
+name = "q6"
+points = 1
+
+
+@test_case()
+def test_predictions_and_loss_after_update(forward, mse, update):
+    inputs = torch.tensor([-40.0, -10.0, 15.0, 30.0, 50.0])
+    targets = torch.tensor([-40.0, 14.0, 59.0, 86.0, 122.0])
+    w = torch.tensor(2.0, requires_grad=True)
+    b = torch.tensor(30.0, requires_grad=True)
+    mse(forward(inputs, w, b), targets).backward()
+    update(w, b)
+    preds = forward(inputs, w, b)
+    expected = torch.tensor([-48.44, 10.39, 59.415, 88.83, 128.05])
+    assert isinstance(preds, torch.Tensor) and preds.shape == expected.shape, (
+        f"after one update, forward(inputs, w, b) should be a tensor of shape "
+        f"{tuple(expected.shape)}; it returned {preds!r}"
+    )
+    assert torch.allclose(preds.detach().double(), expected.double(), rtol=1e-4, atol=1e-3), (
+        f"after one update (lr=1e-4), forward(inputs, w, b) should be {expected.tolist()}; "
+        f"it returned {[round(v, 5) for v in preds.tolist()]}"
+    )
+    loss = mse(preds, targets)
+    assert isinstance(loss, torch.Tensor) and abs(loss.item() - 25.8098) <= 1e-3 + 1e-4 * 25.8098, (
+        f"after one update (lr=1e-4), the loss mse(forward(inputs, w, b), targets) should be "
+        f"25.8098 (down from 39.4); it is {loss!r}"
+    )
