@@ -20,8 +20,8 @@ $(READY): requirements.txt
 student: $(READY) ## regenerate assignment/ from solutions/
 	$(PY) -m release.student
 
-check: $(READY) ## what a student runs: the public tests against assignment/
-	cd assignment && ../$(PY) -m pytest -q
+check: $(READY) ## what a student runs: the public tests against assignment/ (fail while stubbed)
+	cd assignment && $(abspath $(PY)) -m pytest -q
 
 grade: $(READY) ## grade SUBMISSION=path [RESULTS=path]; alone: the shipped examples
 	$(PY) -m autograder.grade $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS))
