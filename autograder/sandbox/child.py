@@ -21,6 +21,10 @@ from autograder.sandbox.confine import Isolation, confine
 
 IMPORT_ONLY = "__import__"  # the built-in scenario: does the submission import at all?
 
+# Bound before any submission runs: a submission may replace os._exit, os.write or json.dumps
+# in its own process, and the worker must still end here, never back in the zygote's loop.
+_exit, _write, _dumps = os._exit, os.write, json.dumps
+
 
 def load_scenarios(path: Path) -> dict[str, Callable[..., Any]]:
     """The scenario functions of a hidden test suite: every public function in its module.
@@ -48,7 +52,8 @@ def run(
     iso: Isolation,
     baseline_vm: int,
 ) -> None:
-    """The child's whole life. Ends with os._exit; never returns into the zygote's loop."""
+    """The child's whole life. Ends with os._exit; never returns into the zygote's loop.
+    `scratch` is the worker's own folder: its cwd, and the only place it may write."""
     try:
         os.setsid()
         _own_descriptors(result_fd, out_fd)
@@ -62,8 +67,20 @@ def run(
         report = _attempt(request, scenarios)
     except BaseException:  # confinement itself failed: report it, never run unconfined
         report = {"status": "sandbox_error", "message": traceback.format_exc(limit=2)}
-    _send(report, limits)
-    os._exit(0)
+    try:
+        _flush()
+        _send(report, limits)
+    finally:  # whatever the submission left behind (a signal handler, a patched json)
+        _exit(0)
+
+
+def _flush() -> None:
+    """What the submission printed is still in Python's buffers: write it to the output file."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # over the output limit, or a stream the submission replaced
+            pass
 
 
 def _own_descriptors(result_fd: int, out_fd: int) -> None:
@@ -105,12 +122,19 @@ def describe(exc: BaseException) -> dict:
     """The exception as data: its type, message, and the line of the submission it came
     from (frames of the grader and of torch are left out). The judge shows the line from
     its own copy of the source, so rewriting the file here changes nothing."""
-    if isinstance(exc, SystemExit):
-        message = f"the code called sys.exit({exc.code!r})"
-    else:
-        message = str(exc)
-    # the submission is imported by a relative name; every other frame has an absolute one
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not os.path.isabs(f.filename)]
+    try:  # the exception is the submission's: its __str__ or its code's __repr__ may raise too
+        if isinstance(exc, SystemExit):
+            message = f"the code called sys.exit({exc.code!r})"
+        else:
+            message = str(exc)
+    except BaseException:
+        message = "(its message could not be read)"
+    try:
+        # the submission is imported by a relative name; every other frame has an absolute one
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if not os.path.isabs(f.filename)]
+    except BaseException:
+        frames = []
     last = frames[-1] if frames else None
     return {
         "type": type(exc).__name__,
@@ -121,15 +145,17 @@ def describe(exc: BaseException) -> dict:
 
 
 def _send(report: dict, limits: Limits) -> None:
-    try:
-        data = json.dumps(report).encode()
-    except (TypeError, ValueError) as exc:
-        data = json.dumps({"status": "error", "message": f"not plain data: {exc}"}).encode()
+    try:  # a dict subclass in the value runs its own items() here: anything may be raised
+        data = _dumps(report).encode()
+    except BaseException as exc:
+        data = _dumps({"status": "error", "error": {
+            "type": "TypeError", "message": f"the result is not plain data ({type(exc).__name__})",
+        }}).encode()
     if len(data) > limits.result_bytes:
-        data = json.dumps({"status": "error", "message": "the result was too large"}).encode()
+        data = _dumps({"status": "error", "message": "the result was too large"}).encode()
     view = memoryview(data)
     try:
         while view:
-            view = view[os.write(3, view):]
+            view = view[_write(3, view):]
     except OSError:
         pass

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.limits import DEFAULT_LIMITS, Limits
+from autograder.sandbox.child import IMPORT_ONLY
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +28,8 @@ _ROOT = Path(__file__).resolve().parents[2]
 class Outcome:
     """What one scenario came to. `value` is plain data (JSON types) when status is "ok"."""
 
-    status: str  # ok, not_implemented, error, import_error, timeout, memory, cpu, output, crash
+    status: str  # ok, not_implemented, error, import_error, timeout, memory, cpu, output, crash,
+    # nonfinite (the data held NaN or an infinity)
     value: Any = None
     message: str = ""  # which limit stopped the worker, in words fit for the student
     error: dict | None = None  # the exception the submission raised: type, message, line, function
@@ -62,9 +66,13 @@ class Sandbox:
 
     def run(self, submission: Path, module: str, scenario: str, **args: Any) -> Outcome:
         """Run `scenario(module, **args)` in a fresh confined worker that imports `submission`."""
-        read_end, write_end = os.pipe()
         request = {"scenario": scenario, "args": args, "module": module,
                    "path": str(Path(submission).resolve()), "filename": f"{module}.py"}
+        return self._outcome(*self._exchange(request))
+
+    def _exchange(self, request: dict) -> tuple[dict, bytes]:
+        """Send one request to the zygote; return its reply and what the worker sent back."""
+        read_end, write_end = os.pipe()
         try:
             socket.send_fds(self._sock, [json.dumps(request).encode()], [write_end])
         finally:
@@ -73,8 +81,7 @@ class Sandbox:
             data = self._drain(read_end)
         finally:
             os.close(read_end)
-        reply = self._reply(timeout=self.limits.wall_seconds + 30)
-        return self._outcome(reply, data)
+        return self._reply(timeout=self.limits.wall_seconds + 30), data
 
     def _drain(self, fd: int) -> bytes:
         """Read the child's result until it closes the pipe (it exits), keeping at most
@@ -109,8 +116,7 @@ class Sandbox:
         if reply.get("error"):
             raise SandboxError(reply["error"])
         scratch = Path(reply["scratch"])
-        output = _read_capped(scratch / "output.txt", self.limits.feedback_chars)
-        printed = (scratch / "output.txt").stat().st_size
+        output, printed = _read_capped(scratch / "output.txt", self.limits.feedback_chars)
         shutil.rmtree(scratch, ignore_errors=True)
         seconds = reply["seconds"]
         report = _parse(data)
@@ -120,11 +126,15 @@ class Sandbox:
                            "seconds (an endless loop?)", output=output, seconds=seconds)
         if report is not None:
             if report.get("status") == "sandbox_error":
-                raise SandboxError(report.get("message", ""))
-            error = report.get("error")
+                self._confirm_sandbox_error(str(report.get("message", "")))
+                return Outcome("crash", message="stopped its worker in an unexpected way",
+                               output=output, seconds=seconds)
             outcome = Outcome(str(report.get("status")), report.get("value"),
-                              error=error if isinstance(error, dict) else None,
+                              error=_clean_error(report.get("error")),
                               output=output, seconds=seconds)
+            if outcome.ok and not _finite(outcome.value):
+                return Outcome("nonfinite", message="gave NaN or an infinite number",
+                               output=output, seconds=seconds)
             return _name_the_limit(outcome, printed, self.limits)
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
@@ -136,6 +146,18 @@ class Sandbox:
             why = f"ended the process (exit code {os.WEXITSTATUS(status)}: os._exit?)"
         return Outcome("crash", message=f"{why} before returning a result",
                        output=output, seconds=seconds)
+
+    def _confirm_sandbox_error(self, message: str) -> None:
+        """A worker said its confinement failed. The submission can say so too (it owns the
+        result pipe), so believe it only if a worker that imports an empty file says so too."""
+        reply, data = self._exchange({"scenario": IMPORT_ONLY, "args": {}, "module": "empty",
+                                      "path": os.devnull, "filename": "empty.py"})
+        if reply.get("error"):
+            raise SandboxError(reply["error"])
+        shutil.rmtree(reply["scratch"], ignore_errors=True)
+        report = _parse(data)
+        if report is None or report.get("status") != "ok":
+            raise SandboxError(message)
 
     def close(self) -> None:
         try:
@@ -157,9 +179,38 @@ class Sandbox:
 def _parse(data: bytes) -> dict | None:
     try:
         report = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json parses
         return None
     return report if isinstance(report, dict) else None
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or infinity anywhere in the data: a NaN would pass a test that fails on
+    `abs(got - want) > tol`, since every comparison with NaN is false."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return True
+
+
+def _clean_error(error: Any) -> dict | None:
+    """The exception as the worker described it, reduced to the types the judge expects."""
+    if not isinstance(error, dict):
+        return None
+    line = error.get("line")
+    function = error.get("function")
+    return {
+        "type": str(error.get("type", "an exception"))[:200],
+        "message": str(error.get("message", ""))[:1000],
+        "line": line if isinstance(line, int) and not isinstance(line, bool) else None,
+        "function": function[:200] if isinstance(function, str) else None,
+    }
 
 
 def _name_the_limit(outcome: Outcome, printed: int, limits: Limits) -> Outcome:
@@ -176,9 +227,15 @@ def _name_the_limit(outcome: Outcome, printed: int, limits: Limits) -> Outcome:
     return outcome
 
 
-def _read_capped(path: Path, chars: int) -> str:
+def _read_capped(path: Path, chars: int) -> tuple[str, int]:
+    """The start of what the worker printed, and how many bytes it printed in all. Opened
+    without following a symlink or waiting on a FIFO, whatever stands at that path."""
     try:
-        with open(path, "rb") as f:
-            return f.read(chars * 4).decode("utf-8", "replace")[:chars]
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return ""
+        return "", 0
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return "", 0
+        return f.read(chars * 4).decode("utf-8", "replace")[:chars], info.st_size

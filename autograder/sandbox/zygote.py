@@ -68,13 +68,19 @@ def _send(sock: socket.socket, data: dict) -> None:
 def _run_one(request: dict, result_fd: int, scenarios: dict, limits, iso) -> dict:
     from autograder.sandbox import child
 
+    # scratch/ is ours; the worker writes only in scratch/work/. output.txt sits beside
+    # work/, so the worker cannot delete it or put a symlink or FIFO in its place (the
+    # judge reads it): it writes to it only through the descriptor opened here.
     scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
-    target = scratch / request["filename"]
+    work = scratch / "work"
+    work.mkdir()
+    target = work / request["filename"]
     shutil.copyfile(request["path"], target)
     output = scratch / "output.txt"
     out_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     if iso.uid is not None:
-        for path in (scratch, target, output):
+        os.chmod(scratch, 0o711)  # the worker may pass through to work/, not list or change it
+        for path in (work, target):
             os.chown(path, iso.uid, iso.gid)
     baseline_vm = _vm_bytes()
     sys.stdout.flush()
@@ -82,7 +88,7 @@ def _run_one(request: dict, result_fd: int, scenarios: dict, limits, iso) -> dic
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        child.run(request, scenarios, result_fd, out_fd, scratch, limits, iso, baseline_vm)
+        child.run(request, scenarios, result_fd, out_fd, work, limits, iso, baseline_vm)
     os.close(out_fd)
     status, timed_out = _wait(pid, limits)
     return {
