@@ -24,7 +24,7 @@ def test_predictions_on_inputs(forward):
     )
     assert torch.allclose(got.detach().double(), expected.double(), rtol=1e-4, atol=1e-3), (
         f"forward(inputs, w=2, b=30) with inputs {inputs.tolist()} should be "
-        f"{expected.tolist()}; it returned {got.tolist()}"
+        f"{expected.tolist()}; it returned {[round(v, 4) for v in got.tolist()]}"
     )
     assert got.requires_grad, (
         "forward(inputs, w=2, b=30) has the right values but no graph (requires_grad is False): "
@@ -46,5 +46,5 @@ def test_predictions_keep_any_shape(forward):
     )
     assert torch.allclose(got.detach().double(), expected.double(), rtol=1e-4, atol=1e-3), (
         f"forward(x, w=2, b=30) on the inputs as a column should be {expected.tolist()}; "
-        f"it returned {got.tolist()}"
+        f"it returned {[[round(v, 4) for v in row] for row in got.tolist()]}"
     )

@@ -36,12 +36,13 @@ def test_mse_passes_gradients(mse):
         "grad, so loss.backward() works: keep it a tensor (no .item(), float() or .detach())"
     )
     loss.backward()
-    expected = torch.tensor([-4.0, -1.6, 0.4, 1.6, 3.2])  # 2 * (preds - targets) / 5
+    expected = [-4.0, -1.6, 0.4, 1.6, 3.2]  # 2 * (preds - targets) / 5
     assert preds.grad is not None, (
         "after mse(preds, targets).backward(), preds.grad is None: the loss is not computed "
         "from preds through the graph"
     )
-    assert torch.allclose(preds.grad.double(), expected.double(), rtol=1e-4, atol=1e-3), (
-        f"after mse(preds, targets).backward(), preds.grad should be {expected.tolist()}; "
-        f"it is {preds.grad.tolist()}"
+    got = preds.grad.double()
+    assert torch.allclose(got, torch.tensor(expected).double(), rtol=1e-4, atol=1e-3), (
+        f"after mse(preds, targets).backward(), preds.grad should be {expected} (the mean's "
+        f"gradient); it is {[round(v, 4) for v in got.tolist()]}"
     )

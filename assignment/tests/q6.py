@@ -17,17 +17,18 @@ def test_predictions_and_loss_after_update(forward, mse, update):
     mse(forward(inputs, w, b), targets).backward()
     update(w, b)
     preds = forward(inputs, w, b)
-    expected = torch.tensor([-48.44, 10.39, 59.415, 88.83, 128.05])
-    assert isinstance(preds, torch.Tensor) and preds.shape == expected.shape, (
-        f"after one update, forward(inputs, w, b) should be a tensor of shape "
-        f"{tuple(expected.shape)}; it returned {preds!r}"
+    expected = [-48.44, 10.39, 59.415, 88.83, 128.05]
+    assert isinstance(preds, torch.Tensor) and preds.shape == (5,), (
+        f"after one update, forward(inputs, w, b) should be a tensor of shape (5,); "
+        f"it returned {preds!r}"
     )
-    assert torch.allclose(preds.detach().double(), expected.double(), rtol=1e-4, atol=1e-3), (
-        f"after one update (lr=1e-4), forward(inputs, w, b) should be {expected.tolist()}; "
-        f"it returned {[round(v, 5) for v in preds.tolist()]}"
+    got = preds.detach().double()
+    assert torch.allclose(got, torch.tensor(expected).double(), rtol=1e-4, atol=1e-3), (
+        f"after one update (lr=1e-4), forward(inputs, w, b) should be {expected}; "
+        f"it returned {[round(v, 5) for v in got.tolist()]}"
     )
     loss = mse(preds, targets)
     assert isinstance(loss, torch.Tensor) and abs(loss.item() - 25.8098) <= 1e-3 + 1e-4 * 25.8098, (
         f"after one update (lr=1e-4), the loss mse(forward(inputs, w, b), targets) should be "
-        f"25.8098 (down from 39.4); it is {loss!r}"
+        f"25.8098 (down from 39.4); it returned {loss!r}"
     )
