@@ -95,16 +95,17 @@ def _own_descriptors(result_fd: int, out_fd: int) -> None:
 
 def _attempt(request: dict, scenarios: dict[str, Callable[..., Any]]) -> dict:
     scenario = scenarios[request["scenario"]]
+    source = os.path.abspath(request["filename"])  # before the submission could chdir
     try:
         module = _import_submission(Path(request["filename"]), request["module"])
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: nothing escapes
-        return {"status": "import_error", "error": describe(exc)}
+        return {"status": "import_error", "error": describe(exc, source)}
     try:
         value = scenario(module, **request.get("args", {}))
     except NotImplementedError as exc:
-        return {"status": "not_implemented", "error": describe(exc)}
+        return {"status": "not_implemented", "error": describe(exc, source)}
     except BaseException as exc:
-        return {"status": "error", "error": describe(exc)}
+        return {"status": "error", "error": describe(exc, source)}
     return {"status": "ok", "value": value}
 
 
@@ -118,7 +119,7 @@ def _import_submission(path: Path, name: str) -> ModuleType:
     return module
 
 
-def describe(exc: BaseException) -> dict:
+def describe(exc: BaseException, source: str | None = None) -> dict:
     """The exception as data: its type, message, and the line of the submission it came
     from (frames of the grader and of torch are left out). The judge shows the line from
     its own copy of the source, so rewriting the file here changes nothing."""
@@ -130,9 +131,10 @@ def describe(exc: BaseException) -> dict:
     except BaseException:
         message = "(its message could not be read)"
     try:
-        # the submission is imported by a relative name; every other frame has an absolute one
+        # the submission's frames: spec_from_file_location makes its file name absolute,
+        # so they are told apart by that name (without one: by a relative file name)
         frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if not os.path.isabs(f.filename)]
+                  if (f.filename == source if source else not os.path.isabs(f.filename))]
     except BaseException:
         frames = []
     last = frames[-1] if frames else None
