@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,7 @@ def run(
         confine(iso, limits, scratch, baseline_vm)
         os.chdir(scratch)
         os.environ.update(HOME=str(scratch), TMPDIR=str(scratch))
+        tempfile.tempdir = str(scratch)  # the zygote's cached /tmp is not writable here
         roots = tuple(iso.roots)
         sys.path[:] = [str(scratch)] + [p for p in sys.path
                                         if os.path.realpath(p).startswith(roots)]
