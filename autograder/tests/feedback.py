@@ -1,0 +1,335 @@
+"""From what a worker sent back to feedback a student can act on.
+
+Every check here reads plain data (the scenarios' JSON) and compares it with the
+reference's answers computed in the judge. When a result is wrong, the usual cause is
+named by replaying that mistake on the same inputs (a sum instead of a mean, a missing
+bias, gradients not zeroed, a step uphill, ...). Messages of hidden tests carry no
+number from the hidden inputs or answers; visible tests (the lecture's numbers) may
+show expected and actual values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from autograder.judge import Submission, fail
+
+FLOAT32_EPS = 2.0**-23
+STUDENT_FUNCTIONS = ("forward", "mse", "update")
+
+
+# ---------------------------------------------------------------- comparing numbers
+
+
+def close(got: Any, want: Any, rel: float = 1e-4, abs_: float = 1e-4) -> bool:
+    """Same nesting and every number within tolerance; never true for None or NaN."""
+    if isinstance(want, (list, tuple)):
+        return (isinstance(got, (list, tuple)) and len(got) == len(want)
+                and all(close(g, w, rel, abs_) for g, w in zip(got, want, strict=True)))
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return False
+    return math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
+
+
+def step_close(got: float, want: float, before: float) -> bool:
+    """A parameter after a step: right to within 0.1 % of the step, plus a few float32
+    rounding steps of the value (a step of 4e-5 on 30 is only ~20 of them)."""
+    if isinstance(got, bool) or not isinstance(got, (int, float)) or math.isnan(got):
+        return False
+    return abs(got - want) <= 1e-3 * abs(want - before) + 8 * FLOAT32_EPS * max(abs(want), 1e-6)
+
+
+def fmt(value: Any, digits: int = 6) -> str:
+    """A number or list as a student reads it: 70, 39.4, [-50, 10, 60]."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(fmt(v, digits) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------- running scenarios
+
+_HINTS = [
+    ("leaf Variable that requires grad is being used in an in-place operation",
+     "Hint: PyTorch refuses to change w or b in place while it records the graph; "
+     "do the step inside a `with torch.no_grad():` block."),
+    ("Can't call numpy() on Tensor that requires grad",
+     "Hint: a tensor that requires grad cannot become a numpy array. Stay with torch "
+     "operations: numpy has no autograd."),
+    ("'NoneType' object has no attribute",
+     "Hint: something was None there. In update(), after `w = w - ...` the name w holds "
+     "a new tensor without a .grad; change w in place instead (w -= ...)."),
+    ("does not require grad and does not have a grad_fn",
+     "Hint: the loss has no autograd graph back to w and b; avoid .item(), .detach(), "
+     ".numpy() and torch.no_grad() in forward() and mse()."),
+]
+
+
+def run(submission: Submission, scenario: str, what: str, **args: Any) -> dict:
+    """Run a scenario; if the student's code failed, fail the test saying what went
+    wrong, plus a hint when the error is a well-known one. The hint is chosen by the
+    judge from the error's text but never quotes it."""
+    outcome = submission.run(scenario, **args)
+    if not outcome.ok:
+        error = outcome.error or {}
+        function = error.get("function")
+        if function in STUDENT_FUNCTIONS and (" or " in what or f"{function}()" not in what):
+            what = f"{function}()"  # "forward() or mse()": name the one that failed
+        message = submission.explain(outcome, what)
+        text = error.get("message") or ""
+        hints = [hint for pattern, hint in _HINTS if pattern in text]
+        fail("\n".join([message, *hints[:1]]))
+    return outcome.value
+
+
+# ---------------------------------------------------------------- what came back
+
+
+def returned_problem(desc: dict, what: str, *, graph: bool = True) -> str | None:
+    """A result that is not a tensor keeping the graph, named for what it is."""
+    if not desc["tensor"]:
+        kind = desc["type"]
+        if desc["module"] == "numpy":
+            noun = "numpy array" if kind == "ndarray" else f"numpy number ({kind})"
+            return (f"{what} returned a {noun}, not a torch tensor. numpy has no autograd, "
+                    "so no gradient can flow back to w and b. Stay with torch operations "
+                    "(no .numpy()).")
+        if kind in ("float", "int"):
+            return (f"{what} returned a Python {kind}, not a tensor, so no gradient can flow "
+                    "back to w and b (loss.backward() needs a tensor). Keep the result a "
+                    "tensor: no .item() or float().")
+        if kind == "NoneType":
+            return f"{what} returned None: is a `return` missing?"
+        return f"{what} returned a {kind}, not a torch tensor."
+    if graph and not desc.get("requires_grad"):
+        return (f"{what} returned a tensor without an autograd graph (requires_grad is False), "
+                "so loss.backward() cannot reach w and b. Avoid .item(), .detach(), .data, "
+                f".numpy() and torch.no_grad() in {what}.")
+    if not str(desc.get("dtype", "")).startswith("torch.float"):
+        return f"{what} returned a tensor of dtype {desc.get('dtype')}, not a float tensor."
+    return None
+
+
+def _shape(shape: list[int]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+# ---------------------------------------------------------------- forward()
+
+
+def forward_problem(out: dict, want: dict, *, x_shape: list[int], visible: bool) -> str | None:
+    """What is wrong with forward()'s prediction, or None. `want` is hidden.predict()."""
+    desc = out["result"]
+    problem = returned_problem(desc, "forward()")
+    if problem:
+        return problem
+    if desc["shape"] != want["shape"]:
+        if visible:
+            return (f"forward() returned a tensor of shape {_shape(desc['shape'])} for an input "
+                    f"of shape {_shape(x_shape)}: the prediction must have the shape of x.")
+        return (f"For a {len(x_shape)}-d input x, forward() returned a tensor of another shape: "
+                "the prediction must have the same shape as x (w * x + b).")
+    if not out["x_unchanged"]:
+        return "forward() changed its input x in place: compute a new tensor instead."
+    got = desc["value"]
+    if not close(got, want["value"]):
+        if close(got, want["no_bias"]):
+            text = "The predictions equal w * x: the bias is missing (the line is w * x + b)."
+        elif close(got, want["swapped"]):
+            text = "The predictions equal b * x + w: w and b are swapped (the line is w * x + b)."
+        else:
+            text = "The predictions are not w * x + b."
+        if visible:
+            text += f" Expected {fmt(want['value'])}, got {fmt(got)}."
+        return text
+    if out["backward_error"]:
+        return (f"Autograd could not go back through forward()'s result "
+                f"({out['backward_error']}): build it from w, x and b with tensor operations.")
+    for name in ("w", "b"):
+        if out[f"grad_{name}"] is None:
+            return (f"{name} receives no gradient through forward(): {name} must take part in "
+                    "the tensor computation w * x + b.")
+    if not (close(out["grad_w"], want["grad_w"]) and close(out["grad_b"], want["grad_b"])):
+        return ("The gradients that flow back through forward() to w and b are not those of "
+                "w * x + b.")
+    return None
+
+
+# ---------------------------------------------------------------- mse()
+
+
+def loss_problem(out: dict, want: dict, *, visible: bool, lecture: float | None = None
+                 ) -> str | None:
+    """What is wrong with mse()'s result, or None. `want` is hidden.loss()."""
+    desc = out["result"]
+    problem = returned_problem(desc, "mse()")
+    if problem:
+        return problem
+    if desc["shape"] != []:
+        shown = f" (it has shape {_shape(desc['shape'])})" if visible else ""
+        return ("mse() must return a single number, a 0-dim tensor, but returned a tensor "
+                f"with {len(desc['shape'])} dimension(s){shown}: average all the squared "
+                "differences into one number (torch.mean).")
+    if not out["inputs_unchanged"]:
+        return ("mse() changed its input tensors in place (with -=, **= or a method ending "
+                "in _): compute new tensors instead; the caller still needs its predictions.")
+    got = desc["value"]
+    if not close(got, want["value"]):
+        times = f"{want['n']} (the number of elements)" if visible else "the number of elements"
+        if close(got, want["sum"]):
+            text = (f"The loss is too large by a factor of {times}: it is the sum of the "
+                    "squared differences, not their mean. Average them (torch.mean) instead "
+                    "of summing.")
+        elif close(got, want["rmse"]):
+            text = "The loss is the square root of the MSE (the RMSE): leave out the square root."
+        elif close(got, want["mean_abs"]) or close(got, want["mean_diff"]):
+            text = "The differences are not squared: MSE is the mean of (t1 - t2) ** 2."
+        else:
+            text = "The loss is not the mean of the squared differences (t1 - t2) ** 2."
+        if visible:
+            expected = lecture if lecture is not None else want["value"]
+            text += f" Expected {fmt(expected)}, got {fmt(got)}."
+        return text
+    if out["backward_error"]:
+        return (f"loss.backward() failed on mse()'s result ({out['backward_error']}): build "
+                "it with torch operations so that autograd can go back through it.")
+    if out["grad"] is None:
+        return ("No gradient flows from mse() back to the predictions: compute the loss from "
+                "t1 and t2 with torch operations, without .detach() or .data.")
+    if not close(out["grad"], want["grad"]):
+        return "The gradient that flows back through mse() is not that of the mean squared error."
+    return None
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def gradients_problem(out: dict, want: dict, *, visible: bool) -> str | None:
+    """What is wrong with the gradients after loss.backward(), or None. `want` is
+    hidden.gradients()."""
+    problem = returned_problem(out["preds"], "forward()")
+    if problem:
+        return problem
+    loss = out["loss"]
+    problem = returned_problem(loss, "mse()")
+    if problem:
+        return problem
+    if loss["shape"] != [] or out["backward_error"]:
+        return ("loss.backward() needs a single number: mse() must return a 0-dim tensor, "
+                "the mean of the squared differences.")
+    gw, gb = out["grad_w"], out["grad_b"]
+    if gw is None and gb is None:
+        return "After loss.backward() neither w nor b has a gradient (w.grad and b.grad are None)."
+    if gb is None:
+        return ("b.grad is None after loss.backward(): b did not take part in the computation. "
+                "Did forward() forget the bias (w * x + b)?")
+    if gw is None:
+        return "w.grad is None after loss.backward(): w did not take part in the computation."
+    if close(gw, want["grad_w"]) and close(gb, want["grad_b"]):
+        return None
+    n = want["n"]
+    if close(gw, n * want["grad_w"]) and close(gb, n * want["grad_b"]):
+        times = f"{n} (the number of data points)" if visible else "the number of data points"
+        text = (f"The gradients are too large by a factor of {times}: mse() sums the squared "
+                "differences instead of averaging them.")
+    else:
+        text = ("The gradients for w and b are not those of the mean squared error of "
+                "w * x + b: check forward() and mse().")
+    if visible:
+        text += (f" Expected w.grad = {fmt(want['grad_w'], 4)} and b.grad = "
+                 f"{fmt(want['grad_b'], 4)}, got {fmt(gw)} and {fmt(gb)}.")
+    return text
+
+
+# ---------------------------------------------------------------- update()
+
+REBINDS = ("update() did not change w or b. Writing `w = w - ...` inside update() only "
+           "rebinds a local name: the caller's tensors stay as they were. Change them in "
+           "place, inside `with torch.no_grad():` (w -= lr * w.grad, or w.sub_(...)).")
+RETURNS_NEW = ("update() returned new tensors instead of changing w and b in place: the caller "
+               "keeps its own w and b, which did not move. Change them in place (w -= ..., or "
+               "w.sub_(...)) and return nothing.")
+NOT_ZEROED = ("update() left the gradients in w.grad and b.grad. backward() adds to .grad, so "
+              "the next step would use old and new gradients together: zero them after the "
+              "step (w.grad.zero_(), or w.grad = None).")
+MISTAKES = {
+    "uphill": ("w and b moved uphill: the step followed the gradient, which makes the loss "
+               "bigger. Gradient descent subtracts it: w -= lr * w.grad."),
+    "not_zeroed": ("The first step is right, but the next ones use accumulated gradients: "
+                   "backward() adds to w.grad and b.grad, so update() must zero them after "
+                   "each step (w.grad.zero_(), or w.grad = None)."),
+    "lr_ignored": ("update() seems to ignore its lr argument: it stepped as if lr were 1e-4. "
+                   "Use the learning rate it is given."),
+}
+
+
+def _unchanged(got: Any, before: float) -> bool:
+    return isinstance(got, (int, float)) and got == before
+
+
+def record_problem(record: dict, before: tuple[float, float], *, grads: bool = True
+                   ) -> str | None:
+    """What is wrong with w and b after one update() besides their values: still the
+    caller's 0-dim float32 leaf tensors that require grad, moved, gradients cleared."""
+    if record["returned_new"]:
+        return RETURNS_NEW
+    for name in ("w", "b"):
+        p = record[name]
+        if p["shape"] != [] or p["dtype"] != "torch.float32":
+            return (f"update() changed the shape or dtype of {name}: it must stay a 0-dim "
+                    "float32 tensor; change its value only.")
+        if not p["is_leaf"]:
+            return (f"After update(), {name} is no longer a leaf tensor: do the step inside "
+                    "`with torch.no_grad():` so that it is not recorded in the graph.")
+        if not p["requires_grad"]:
+            return (f"After update(), {name} no longer requires grad (requires_grad is False), "
+                    "so the next loss.backward() cannot reach it. Leave requires_grad alone.")
+    still = [name for name, old in zip(("w", "b"), before, strict=True)
+             if _unchanged(record[name]["value"], old)]
+    if len(still) == 2:
+        return REBINDS
+    if still:
+        return f"update() did not change {still[0]}: step both w and b."
+    if grads:
+        for name in ("w", "b"):
+            grad = record[name]["grad"]
+            if grad is not None and grad != 0:
+                return NOT_ZEROED
+    return None
+
+
+def follows(records: list[dict], path: list[tuple[float, float]], start: tuple[float, float]
+            ) -> bool:
+    """Whether w and b after each step are those of `path`."""
+    if len(records) != len(path):
+        return False
+    before = start
+    for record, want in zip(records, path, strict=True):
+        for got, w, old in zip((record["w"]["value"], record["b"]["value"]), want, before,
+                               strict=True):
+            if not step_close(got, w, old):
+                return False
+        before = want
+    return True
+
+
+def update_problem(value: dict, paths: dict[str, list[tuple[float, float]]],
+                   start: tuple[float, float]) -> str | None:
+    """What is wrong with the steps update() took, or None. `paths` holds the reference
+    ("reference") and the mistakes' paths on the same inputs; `start` is w and b as
+    float32 numbers before the first step."""
+    records = value["steps"]
+    if follows(records, paths["reference"], start):
+        return None
+    before = start
+    for record in records:
+        problem = record_problem(record, before, grads=False)
+        if problem:
+            return problem
+        before = (record["w"]["value"], record["b"]["value"])
+    for mistake, text in MISTAKES.items():
+        if mistake in paths and follows(records, paths[mistake], start):
+            return text
+    return "w and b after update() are not w - lr * w.grad and b - lr * b.grad."

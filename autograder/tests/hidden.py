@@ -1,0 +1,239 @@
+"""The judge's side of the hidden tests: the lecture's numbers, the hidden inputs, and the
+reference solution's answers on them. Trusted code only: this file is never loaded
+into a worker (the whole folder is off limits to workers).
+
+The hidden inputs come from a fixed seed, so a regrade gives the same score. They are
+plain numbers with two decimals, negative and fractional, in 0-d, 1-d and 2-d shapes.
+Nothing from here but the lecture's numbers may appear in a message to the student.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "solutions" / "regression.py"
+SEED = 30417  # changing it changes every hidden input: do it only between terms
+
+# The lecture's data, its starting point, and every number it shows (DESIGN.md).
+LECTURE = {
+    "inputs": [-40.0, -10.0, 15.0, 30.0, 50.0],
+    "targets": [-40.0, 14.0, 59.0, 86.0, 122.0],
+    "w": 2.0,
+    "b": 30.0,
+    "lr": 1e-4,
+    "x": 20.0,
+    "predict_x": 70.0,
+    "preds": [-50.0, 10.0, 60.0, 90.0, 130.0],
+    "loss": 39.4,
+    "grad_w": 390.0,
+    "grad_b": -0.4,
+    "w_after": 1.961,
+    "b_after": 30.00004,
+    "preds_after": [-48.44, 10.39, 59.415, 88.83, 128.05],
+    "loss_after": 25.8098,
+}
+
+
+def load_reference(path: Path = REFERENCE) -> ModuleType:
+    """The reference solution, imported by path under a name no submission uses."""
+    name = "_reference_regression"
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- the hidden inputs
+
+
+def _number(rng: random.Random, low: float, high: float, *, away_from: float = 0.0) -> float:
+    """A two-decimal number in [low, high], not a whole number, at least 0.5 from
+    `away_from` (so a missing bias or a wrong sign always shows)."""
+    while True:
+        value = round(rng.uniform(low, high), 2)
+        if round(value * 100) % 10 != 0 and abs(value - away_from) >= 0.5:
+            return value
+
+
+def _vector(rng: random.Random, n: int, low: float, high: float) -> list[float]:
+    return [_number(rng, low, high) for _ in range(n)]
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """Every hidden input, as the plain data the scenarios receive."""
+
+    forward: list[dict]  # x (0-d, 1-d, 2-d), w, b
+    loss: list[dict]  # t1, t2 (1-d and 2-d)
+    gradients: dict  # x, y, w, b
+    update: dict  # x, y, w, b, lr: one step, for the in-place checks
+    learning_rates: list[dict]  # x, y, w, b, lr: one step each, lr far from 1e-4
+    trajectory: dict  # x, y, w, b, lr, steps
+
+
+def hidden_inputs(seed: int = SEED) -> Hidden:
+    rng = random.Random(seed)
+
+    def params(w_low: float, w_high: float) -> dict:
+        return {"w": _number(rng, w_low, w_high, away_from=2.0),
+                "b": _number(rng, -40.0, 40.0, away_from=30.0)}
+
+    forward = [
+        {"x": _number(rng, -60, 60), **params(-3.5, -0.5)},
+        {"x": _vector(rng, 7, -60, 60), **params(0.5, 3.5)},
+        {"x": [_vector(rng, 4, -60, 60) for _ in range(3)], **params(-3.5, 3.5)},
+    ]
+    loss = [
+        {"t1": _vector(rng, 7, -90, 90), "t2": _vector(rng, 7, -90, 90)},
+        {"t1": [_vector(rng, 3, -20, 20) for _ in range(2)],
+         "t2": [_vector(rng, 3, -20, 20) for _ in range(2)]},
+    ]
+    gradients = {"x": _vector(rng, 6, -50, 50), "y": _vector(rng, 6, -60, 120),
+                 **params(-3.5, 3.5)}
+
+    def small_data(n: int) -> dict:
+        # small inputs, so that a learning rate well above 1e-4 converges
+        return {"x": _vector(rng, n, -3, 3), "y": _vector(rng, n, -9, 9),
+                **params(-2.5, 2.5)}
+
+    update = {**small_data(6), "lr": 0.02}
+    learning_rates = [{**small_data(5), "lr": 0.03}, {**small_data(7), "lr": 0.007}]
+    trajectory = {**small_data(6), "lr": 0.05, "steps": 4}
+    return Hidden(forward, loss, gradients, update, learning_rates, trajectory)
+
+
+# ---------------------------------------------------------------- the reference answers
+
+
+def _t(value: Any) -> torch.Tensor:
+    return torch.tensor(value, dtype=torch.float32)
+
+
+def _leaf(value: Any) -> torch.Tensor:
+    return torch.tensor(value, dtype=torch.float32, requires_grad=True)
+
+
+def _plain(tensor: torch.Tensor) -> Any:
+    return tensor.detach().to(torch.float64).tolist()
+
+
+def predict(ref: ModuleType, x: Any, w: float, b: float) -> dict:
+    """The reference prediction, its shape, and the gradients of its sum (sum(x), numel)."""
+    xt, wt, bt = _t(x), _leaf(w), _leaf(b)
+    y = ref.forward(xt, wt, bt)
+    y.sum().backward()
+    return {"value": _plain(y), "shape": list(y.shape),
+            "grad_w": _plain(wt.grad), "grad_b": _plain(bt.grad),
+            "no_bias": _plain(wt.detach() * xt), "swapped": _plain(bt.detach() * xt + wt.detach())}
+
+
+def loss(ref: ModuleType, t1: Any, t2: Any) -> dict:
+    """The reference loss and its gradient for t1; and what common mistakes give."""
+    leaf = _leaf(t1)
+    value = ref.mse(leaf * 1.0, _t(t2))
+    value.backward()
+    diff = _t(t1) - _t(t2)
+    return {"value": value.item(), "grad": _plain(leaf.grad), "n": diff.numel(),
+            "sum": (diff**2).sum().item(), "rmse": (diff**2).mean().sqrt().item(),
+            "mean_abs": diff.abs().mean().item(), "mean_diff": diff.mean().item()}
+
+
+def gradients(ref: ModuleType, x: Any, y: Any, w: float, b: float) -> dict:
+    wt, bt = _leaf(w), _leaf(b)
+    ref.mse(ref.forward(_t(x), wt, bt), _t(y)).backward()
+    return {"grad_w": wt.grad.item(), "grad_b": bt.grad.item(), "n": len(x)}
+
+
+def trajectory(step: Any, x: Any, y: Any, w: float, b: float, lr: float, steps: int
+               ) -> list[tuple[float, float]]:
+    """w and b after each of `steps` rounds of the lecture's loss, backward, and
+    `step(w, b, lr)`, with the loss computed as the update_steps scenario does."""
+    xt, yt, wt, bt = _t(x), _t(y), _leaf(w), _leaf(b)
+    path = []
+    for _ in range(steps):
+        ((wt * xt + bt - yt) ** 2).mean().backward()
+        step(wt, bt, lr)
+        path.append((wt.item(), bt.item()))
+    return path
+
+
+def loss_at(x: Any, y: Any, w: float, b: float) -> float:
+    return ((_t(w) * _t(x) + _t(b) - _t(y)) ** 2).mean().item()
+
+
+# The ways an update() commonly goes wrong, as steps the judge can replay.
+
+
+def _descend(w: torch.Tensor, b: torch.Tensor, lr: float, *, sign: float = 1.0,
+             zero: bool = True) -> None:
+    with torch.no_grad():
+        w -= sign * lr * w.grad
+        b -= sign * lr * b.grad
+    if zero:
+        w.grad.zero_()
+        b.grad.zero_()
+
+
+MISTAKEN_UPDATES = {
+    "uphill": lambda w, b, lr: _descend(w, b, lr, sign=-1.0),
+    "not_zeroed": lambda w, b, lr: _descend(w, b, lr, zero=False),
+    "lr_ignored": lambda w, b, lr: _descend(w, b, 1e-4),
+}
+
+
+def all_hidden_numbers(seed: int = SEED) -> list[float]:
+    """Every hidden input and every reference answer on them: what must never reach a
+    student. For the package's own tests, which scan the feedback for them."""
+    ref = load_reference()
+    h = hidden_inputs(seed)
+    numbers: list[float] = []
+
+    def add(value: Any) -> None:
+        if isinstance(value, (list, tuple)):
+            for v in value:
+                add(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                add(v)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            numbers.append(float(value))
+
+    for case in h.forward:
+        add(case)
+        add(predict(ref, case["x"], case["w"], case["b"]))
+    for case in h.loss:
+        add(case)
+        add(loss(ref, case["t1"], case["t2"]))
+    add(h.gradients)
+    add(gradients(ref, **h.gradients))
+    for case in (h.update, *h.learning_rates, h.trajectory):
+        add(case)
+        steps = case.get("steps", 1)
+        data = {k: case[k] for k in ("x", "y", "w", "b", "lr")}
+        add(trajectory(ref.update, **data, steps=steps))
+        add(loss_at(case["x"], case["y"], case["w"], case["b"]))
+    return numbers
+
+
+def float32(value: float) -> float:
+    """A number as the float32 tensor a scenario builds from it holds it."""
+    return torch.tensor(value, dtype=torch.float32).item()
+
+
+def update_paths(ref: ModuleType, x: Any, y: Any, w: float, b: float, lr: float, steps: int
+                 ) -> dict[str, list[tuple[float, float]]]:
+    """The reference's path of w and b over `steps` updates, and each mistake's path."""
+    updates = {"reference": ref.update, **MISTAKEN_UPDATES}
+    return {name: trajectory(step, x, y, w, b, lr, steps) for name, step in updates.items()}

@@ -1,0 +1,68 @@
+"""update(w, b, lr): one gradient-descent step in place, then the gradients cleared."""
+
+import pytest
+
+from autograder.judge import fail
+from autograder.tests import hidden
+from autograder.tests.feedback import close, fmt, record_problem, run, update_problem
+from autograder.tests.hidden import LECTURE
+
+
+def _steps(submission, reference, case, steps=1):
+    """Run `steps` updates on a case; return what came back, the reference's and the
+    mistakes' paths on it, and w and b before the first step."""
+    data = {key: case[key] for key in ("x", "y", "w", "b", "lr")}
+    value = run(submission, "update_steps", "update()", **data, steps=steps)
+    paths = hidden.update_paths(reference, **data, steps=steps)
+    return value, paths, (hidden.float32(case["w"]), hidden.float32(case["b"]))
+
+
+@pytest.mark.points(1)
+@pytest.mark.visible
+def test_lecture_update(submission, reference):
+    """8. update(): one step with lr 1e-4 gives w 1.961, b 30.00004 and loss 25.81"""
+    case = {"x": LECTURE["inputs"], "y": LECTURE["targets"], "w": LECTURE["w"],
+            "b": LECTURE["b"], "lr": LECTURE["lr"]}
+    value, paths, start = _steps(submission, reference, case)
+    expected = (f"After loss.backward() and one update(w, b, lr=1e-4) the lecture has "
+                f"w = {fmt(LECTURE['w_after'], 7)}, b = {fmt(LECTURE['b_after'], 7)} and "
+                f"loss {fmt(LECTURE['loss_after'])}")
+    problem = update_problem(value, paths, start)
+    if problem:
+        got = ""
+        if value["steps"]:
+            record = value["steps"][0]
+            got = (f"; got w = {fmt(record['w']['value'], 7)}, "
+                   f"b = {fmt(record['b']['value'], 7)}")
+        fail(f"{expected}{got}.\n{problem}")
+    if not close(value["loss_after"], LECTURE["loss_after"]):
+        fail(f"{expected}; got loss {fmt(value['loss_after'])}.")
+
+
+@pytest.mark.points(1)
+def test_update_in_place(submission, reference, cases):
+    """9. update() works in place: same leaf tensors, requires_grad kept, gradients zeroed"""
+    value, _, start = _steps(submission, reference, cases.update)
+    problem = record_problem(value["steps"][0], start)
+    if problem:
+        fail(problem)
+
+
+@pytest.mark.points(0.5)
+def test_update_learning_rates(submission, reference, cases):
+    """10. update() steps by the learning rate it is given (other values than 1e-4)"""
+    for case in cases.learning_rates:
+        value, paths, start = _steps(submission, reference, case)
+        problem = update_problem(value, paths, start)
+        if problem:
+            fail(problem)
+
+
+@pytest.mark.points(0.5)
+def test_update_several_steps(submission, reference, cases):
+    """11. Several steps in a row follow gradient descent"""
+    case = cases.trajectory
+    value, paths, start = _steps(submission, reference, case, steps=case["steps"])
+    problem = update_problem(value, paths, start)
+    if problem:
+        fail(problem)
