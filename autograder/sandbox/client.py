@@ -60,12 +60,26 @@ class Sandbox:
         theirs.close()
         self._sock = ours
         self._buffer = b""
-        hello = self._reply(timeout=120)
-        self.isolation: str = hello["isolation"]
-        self.missing: list[str] = hello["missing"]
+        self._hello: dict | None = None  # awaited at first use: the judge starts meanwhile
+
+    def _ready(self) -> dict:
+        if self._hello is None:
+            self._hello = self._reply(timeout=120)
+        return self._hello
+
+    @property
+    def isolation(self) -> str:
+        """How workers are confined on this machine."""
+        return self._ready()["isolation"]
+
+    @property
+    def missing(self) -> list[str]:
+        """What confinement this machine could not give (reported to the TA)."""
+        return self._ready()["missing"]
 
     def run(self, submission: Path, module: str, scenario: str, **args: Any) -> Outcome:
         """Run `scenario(module, **args)` in a fresh confined worker that imports `submission`."""
+        self._ready()
         request = {"scenario": scenario, "args": args, "module": module,
                    "path": str(Path(submission).resolve()), "filename": f"{module}.py"}
         return self._outcome(*self._exchange(request))
