@@ -1,14 +1,21 @@
 """Grade a whole class: `python -m autograder.batch SUBMISSIONS [--out DIR] [--jobs N]`.
 
 SUBMISSIONS is a folder with one sub-folder (or one .py / .ipynb file) per student, or
-the zip of Gradescope's "Export Submissions". Each submission goes through the same
-Grader as `make grade` and Gradescope, so it gets the same score. Every result is saved
-as soon as it is known, so a batch that was stopped resumes where it stopped.
+the zip of Gradescope's "Export Submissions" (a `submission_metadata.yml` and one
+`submission_<id>/` folder per submission). Each submission goes through the same Grader
+as `make grade` and Gradescope, so it gets the same score.
+
+Nothing is lost: each result is saved (atomically) as soon as it is known, so a batch
+that was stopped (Ctrl-C, a crash, a reboot) resumes where it stopped and does not
+regrade what it finished; `--regrade` grades everything again. A submission that hangs,
+crashes or attacks costs its own tests only; a grading process that dies is replaced.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -17,13 +24,15 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import statistics
 import sys
 import time
 import zipfile
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -31,17 +40,27 @@ from autograder.grade import HIDDEN_TESTS, Grader, Homework
 from autograder.results import GradingResult, TestResult, report, write_atomic
 
 METADATA = "submission_metadata.yml"
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 class BatchError(Exception):
     """Bad input for the whole batch: the message says what to fix."""
 
 
+class GraderFailing(Exception):
+    """The grader failed on the first submissions and graded none: it is the grader (or
+    this machine) that is broken, not the submissions, so the batch stops early."""
+
+
+GIVE_UP_AFTER = 3  # failures of the grader in a row, before anything was graded
+
+
 @dataclass
 class Entry:
     """One submission of the batch, and who made it (as far as we know)."""
 
-    key: str  # a name unique in the batch: the folder or file name
+    key: str  # a name unique in the batch, safe as a file name: the folder or file name
     path: Path
     students: list[dict[str, str]] = dataclasses.field(default_factory=list)  # name, sid, email
 
@@ -49,39 +68,47 @@ class Entry:
 # --- finding the submissions -------------------------------------------------------------
 
 
-def discover(source: Path, workdir: Path) -> list[Entry]:
-    """The submissions in a folder or a Gradescope export zip (unpacked into workdir)."""
+def discover(source: Path, out: Path) -> list[Entry]:
+    """The submissions in a folder or a Gradescope export (a zip is unpacked into out)."""
     if not source.exists():
         raise BatchError(f"{source} does not exist")
     if source.is_file():
         if not zipfile.is_zipfile(source):
             raise BatchError(f"{source} is neither a folder nor a zip file")
-        folder = _unzip(source, workdir / "unpacked")
+        folder = _unzip(source, out / "unpacked")
         metadata = _find_metadata(folder)
-        if metadata is None:
-            raise BatchError(f"{source} is not a Gradescope export: it has no {METADATA}")
+        assert metadata is not None  # _unzip checked
         return _from_gradescope(metadata)
     metadata = _find_metadata(source)
     if metadata is not None:
         return _from_gradescope(metadata)
-    entries = [Entry(p.name, p) for p in sorted(source.iterdir())
-               if not p.name.startswith((".", "_")) and
-               (p.is_dir() or p.suffix in (".py", ".ipynb"))]
+    skip = out.resolve()
+    entries = [Entry(p.name, p, [{"name": p.stem, "sid": "", "email": ""}])
+               for p in sorted(source.iterdir())
+               if not p.name.startswith((".", "_")) and p.resolve() != skip
+               and (p.is_dir() or p.suffix in (".py", ".ipynb"))]
     if not entries:
-        raise BatchError(f"{source} holds no submissions (no sub-folders, .py or .ipynb files)")
+        raise BatchError(f"{source} holds no submissions: expected one sub-folder, .py or "
+                         f".ipynb file per student, or a Gradescope export with {METADATA}")
     return entries
 
 
 def _unzip(archive: Path, target: Path) -> Path:
-    """Unpack, refusing members that would land outside the target folder."""
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
+    """Unpack a Gradescope export. Checked before anything is written: it must have the
+    metadata file, and no member may land outside the target folder."""
     with zipfile.ZipFile(archive) as z:
-        for member in z.infolist():
-            destination = (target / member.filename).resolve()
-            if not destination.is_relative_to(target.resolve()):
-                raise BatchError(f"{archive} has a member outside its folder: {member.filename}")
+        members = z.infolist()
+        names = [PurePosixPath(m.filename) for m in members]
+        if not any(n.name == METADATA and len(n.parts) <= 2 for n in names):
+            raise BatchError(f"{archive} is not a Gradescope export: it has no {METADATA} "
+                             "(download it with Gradescope's 'Export Submissions')")
+        for member, name in zip(members, names, strict=True):
+            if name.is_absolute() or ".." in name.parts or "\\" in member.filename:
+                raise BatchError(f"{archive} has a member outside its folder: "
+                                 f"{member.filename!r}; not unpacking it")
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
         z.extractall(target)
     return target
 
@@ -95,22 +122,34 @@ def _find_metadata(folder: Path) -> Path | None:
 
 
 def _from_gradescope(metadata: Path) -> list[Entry]:
+    """One entry per `submission_<id>` key, with every submitter (a group has several).
+    A key is a folder name next to the metadata file, nothing else: a key like `../x`
+    could make the batch read or write outside the export."""
     try:
-        data = yaml.safe_load(metadata.read_text())
+        data = yaml.safe_load(metadata.read_text(errors="replace"))
     except yaml.YAMLError as exc:
         raise BatchError(f"{metadata} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise BatchError(f"{metadata} does not map submission folders to submitters")
     entries = []
-    for key, info in sorted(data.items()):
-        submitters = (info or {}).get(":submitters", []) if isinstance(info, dict) else []
-        students = [{"name": str(s.get(":name", "")), "sid": str(s.get(":sid", "") or ""),
-                     "email": str(s.get(":email", "") or "")}
-                    for s in submitters if isinstance(s, dict)]
-        entries.append(Entry(str(key), metadata.parent / str(key), students))
+    for key, info in sorted(data.items(), key=lambda kv: str(kv[0])):
+        key = str(key)
+        if key in ("", ".", "..") or "/" in key or "\\" in key or key.startswith("."):
+            raise BatchError(f"{metadata} names a submission folder that is not a plain "
+                             f"folder name: {key!r}")
+        submitters = info.get(":submitters") if isinstance(info, dict) else None
+        students = [{"name": _text(s.get(":name")), "sid": _text(s.get(":sid")),
+                     "email": _text(s.get(":email"))}
+                    for s in (submitters if isinstance(submitters, list) else [])
+                    if isinstance(s, dict)]
+        entries.append(Entry(key, metadata.parent / key, students))
     if not entries:
         raise BatchError(f"{metadata} lists no submissions")
     return entries
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 # --- grading, in parallel, saving each result as it comes ----------------------------------
@@ -119,79 +158,174 @@ _grader: Grader | None = None
 
 
 def _start_worker() -> None:
-    global _grader
-    _grader = Grader()
+    # Ctrl-C reaches the whole process group; the coordinator alone decides what to do
+    # (the zygote this worker starts inherits the ignore, the sandbox children are in
+    # sessions of their own)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _grade_in_worker(path: str) -> dict:
-    return dataclasses.asdict(_grader.grade(Path(path)))
+    """Grade one submission with this worker's Grader, started on first use. If grading
+    fails (the zygote died, say), that Grader is dropped and the next call starts anew."""
+    global _grader
+    if _grader is None:
+        _grader = Grader()
+    try:
+        return dataclasses.asdict(_grader.grade(Path(path)))
+    except BaseException:
+        grader, _grader = _grader, None
+        with contextlib.suppress(Exception):
+            grader.close()
+        raise
 
 
 def fingerprint(entry: Entry, tests: Path = HIDDEN_TESTS) -> str:
     """Changes when the submission or the hidden tests change: then a resumed batch
     regrades that submission instead of keeping a stale score."""
     digest = hashlib.sha256()
-    files = [entry.path] if entry.path.is_file() else sorted(
-        p for p in entry.path.rglob("*") if p.is_file())
-    for folder_files in (files, sorted(tests.rglob("*.py")), sorted(tests.glob("*.toml"))):
-        for f in folder_files:
-            digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    if entry.path.is_file():
+        files = [(entry.path.name, entry.path)]
+    elif entry.path.is_dir():
+        files = sorted((str(p.relative_to(entry.path)), p)
+                       for p in entry.path.rglob("*") if p.is_file())
+    else:
+        files = [("<missing>", None)]
+    files += [(str(p.relative_to(tests)), p) for p in sorted(tests.rglob("*.py"))]
+    files += [(p.name, p) for p in sorted(tests.glob("*.toml"))]
+    for name, path in files:
+        digest.update(name.encode() + b"\0")
+        if path is not None:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+class _Pool:
+    """Grading processes that survive the death of one: a worker killed (the kernel's
+    out-of-memory killer, a TA's `kill`) breaks a ProcessPoolExecutor for good, so a
+    broken one is replaced and what it had in flight is graded again."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.executor = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_start_worker,
+                                   mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, entry: Entry) -> Future:
+        try:
+            return self.executor.submit(_grade_in_worker, str(entry.path))
+        except BrokenProcessPool:
+            self.replace()
+            return self.executor.submit(_grade_in_worker, str(entry.path))
+
+    def replace(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new()
+
+    def kill(self) -> None:
+        """Stop now: no new work, and the workers (they ignore Ctrl-C) are terminated."""
+        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.terminate()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(timeout=5)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
 
 
 def run_batch(entries: list[Entry], out: Path, jobs: int, regrade: bool,
               progress: Progress) -> dict[str, dict]:
-    """Grade what is not graded yet; return every saved record, keyed by entry."""
+    """Grade what is not graded yet; return every saved record, keyed by entry.
+
+    A result is saved when its feedback file is written and then its record file
+    (`out/results/KEY.json`) is renamed into place: a record file is always complete,
+    and a submission without one is graded on the next run."""
     saved = out / "results"
     saved.mkdir(parents=True, exist_ok=True)
+    for stale in saved.glob(".*.json.*"):  # a temporary file left by a killed run
+        stale.unlink(missing_ok=True)
     records: dict[str, dict] = {}
-    todo = []
+    todo: collections.deque[tuple[Entry, str]] = collections.deque()
     for entry in entries:
         mark = fingerprint(entry)
-        record = _load(saved / f"{entry.key}.json")
-        if record and record.get("fingerprint") == mark and not regrade:
+        record = None if regrade else _load(saved / f"{entry.key}.json")
+        if record and record.get("fingerprint") == mark:
             records[entry.key] = record
+            feedback = out / "feedback" / f"{entry.key}.txt"
+            if not feedback.exists():
+                _write_feedback(feedback, entry, _revive(record["result"]))
         else:
             todo.append((entry, mark))
     progress.start(len(todo), skipped=len(records))
     if not todo:
         return records
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
-                               initializer=_start_worker)
-    pending: dict[Future, tuple[Entry, str]] = {}
-    queue = list(todo)
+    pool = _Pool(min(jobs, len(todo)))
+    # after a worker died, what it had in flight is graded again one at a time, so a
+    # submission that kills its worker again is found, and only it is given up on
+    suspects: collections.deque[tuple[Entry, str]] = collections.deque()
+    pending: dict[Future, tuple[Entry, str, bool]] = {}
+    graded_now = 0
     try:
-        while queue or pending:
-            while queue and len(pending) < 2 * jobs:
-                entry, mark = queue.pop(0)
-                pending[pool.submit(_grade_in_worker, str(entry.path))] = (entry, mark)
+        while todo or suspects or pending:
+            if suspects:
+                if not pending:
+                    entry, mark = suspects.popleft()
+                    pending[pool.submit(entry)] = (entry, mark, True)
+            else:
+                while todo and len(pending) < 2 * pool.jobs:
+                    entry, mark = todo.popleft()
+                    pending[pool.submit(entry)] = (entry, mark, False)
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
             for future in done:
-                entry, mark = pending.pop(future)
+                entry, mark, suspect = pending.pop(future)
                 try:
                     result = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if suspect:
+                        progress.failed(entry.key, "its grading process died twice (killed? "
+                                        "out of memory?); not saved, retried on the next run")
+                    else:
+                        suspects.append((entry, mark))
+                    continue
                 except Exception as exc:  # the judge itself failed: not saved, retried next run
-                    progress.failed(entry.key, f"{type(exc).__name__}: {exc}")
+                    why = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+                    progress.failed(entry.key, f"the grader failed ({why}); not saved, "
+                                    "retried on the next run")
+                    if not graded_now and len(progress.failures) >= GIVE_UP_AFTER:
+                        raise GraderFailing(why) from exc
                     continue
                 record = {"key": entry.key, "students": entry.students,
                           "fingerprint": mark, "result": result}
-                write_atomic(saved / f"{entry.key}.json", json.dumps(record, indent=1))
                 _write_feedback(out / "feedback" / f"{entry.key}.txt", entry, _revive(result))
+                write_atomic(saved / f"{entry.key}.json", json.dumps(record, indent=1))
                 records[entry.key] = record
+                graded_now += 1
                 progress.graded(entry.key, result)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
+            if broken:
+                progress.note("a grading process died; replacing it and grading again what "
+                              "it had in flight, one at a time")
+                pool.replace()
+    except BaseException:
+        pool.kill()
         raise
-    pool.shutdown()
+    pool.close()
     return records
 
 
 def _load(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text())
+        record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    return record if isinstance(record, dict) and "result" in record else None
 
 
 def _revive(result: dict) -> GradingResult:
@@ -205,7 +339,7 @@ def _write_feedback(path: Path, entry: Entry, result: GradingResult) -> None:
                     for s in entry.students) or entry.key
     visible = dataclasses.replace(result, tests=[t for t in result.tests
                                                  if t.visibility == "visible"])
-    text = (f"Feedback for {who}\n\n"
+    text = (f"Feedback for {who} (submission {entry.key})\n\n"
             "== What the student sees on Gradescope before grades are published ==\n"
             f"{report(visible, staff=False)}\n\n"
             "== Every test, with the hidden ones (for course staff) ==\n"
@@ -216,54 +350,67 @@ def _write_feedback(path: Path, entry: Entry, result: GradingResult) -> None:
 # --- the gradebook and the summary ---------------------------------------------------------
 
 
-def gradebook(records: dict[str, dict], entries: list[Entry]) -> str:
-    """One row per student (a group submission gives each member a row), one column per test.
-    Plain CSV with a single header row: spreadsheets, Canvas and Gradescope import it."""
-    names: list[str] = []
+def gradebook(records: dict[str, dict], entries: list[Entry], failures: dict[str, str],
+              feedback: Path) -> str:
+    """One row per student (a group submission gives each member a row), one column per
+    test. Plain CSV with a single header row: spreadsheets, Canvas and Gradescope import it.
+    A submission the grader failed on has a row too, with no score and the reason."""
+    columns: dict[str, str] = {}  # test id -> header (the test's name, unique)
     for record in records.values():
         for t in record["result"]["tests"]:
-            if t["name"] not in names:
-                names.append(t["name"])
+            if t["test_id"] not in columns:
+                taken = t["name"] in columns.values()
+                columns[t["test_id"]] = f"{t['name']} [{t['test_id']}]" if taken else t["name"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["Name", "SID", "Email", "Submission", "Total Score", "Max Points",
-                     "Status", *names])
+                     "Status", "Feedback", *columns.values()])
     for entry in entries:
         record = records.get(entry.key)
-        if record is None:
+        if record is not None:
+            result = record["result"]
+            scores = {t["test_id"]: t["score"] for t in result["tests"]}
+            total = f"{sum(scores.values()):g}"
+            maximum = f"{sum(t['max_score'] for t in result['tests']):g}"
+            status = (f"not graded: {result['ungradable']}" if result.get("ungradable")
+                      else "graded")
+            cells = [f"{scores[c]:g}" if c in scores else "" for c in columns]
+            where = str(feedback / f"{entry.key}.txt")
+        elif entry.key in failures:
+            total, maximum, where = "", "", ""
+            status = f"grader failed: {failures[entry.key]}"
+            cells = [""] * len(columns)
+        else:
             continue
-        result = record["result"]
-        scores = {t["name"]: t["score"] for t in result["tests"]}
-        total = sum(scores.values())
-        maximum = sum(t["max_score"] for t in result["tests"])
-        status = f"not graded: {result['ungradable']}" if result.get("ungradable") else "graded"
-        for student in entry.students or [{"name": "", "sid": "", "email": ""}]:
+        for student in entry.students or [{"name": entry.key, "sid": "", "email": ""}]:
             writer.writerow([student["name"], student["sid"], student["email"], entry.key,
-                             f"{total:g}", f"{maximum:g}", status,
-                             *(f"{scores[n]:g}" if n in scores else "" for n in names)])
+                             total, maximum, status, where, *cells])
     return buffer.getvalue()
 
 
 def summary(records: dict[str, dict], failures: dict[str, str]) -> str:
-    results = [r["result"] for r in records.values()]
-    graded = [r for r in results if not r.get("ungradable")]
-    lines = [f"Graded: {len(graded)} of {len(results) + len(failures)} submissions"]
+    """Count, mean and median, pass rate per test, and what could not be graded and why."""
+    graded = [r["result"] for r in records.values() if not r["result"].get("ungradable")]
+    lines = [f"Graded: {len(graded)} of {len(records) + len(failures)} submissions"]
     if graded:
         totals = [sum(t["score"] for t in r["tests"]) for r in graded]
         maximum = sum(t["max_score"] for t in graded[0]["tests"])
         lines.append(f"Score: mean {statistics.mean(totals):.2f}, median "
-                     f"{statistics.median(totals):g} (of {maximum:g})")
+                     f"{statistics.median(totals):g} (of {maximum:g}; graded submissions)")
         lines.append("Pass rate per test (hardest first):")
         rates: dict[str, list[bool]] = {}
+        names: dict[str, str] = {}
         for r in graded:
             for t in r["tests"]:
-                rates.setdefault(t["name"], []).append(t["score"] >= t["max_score"])
-        for name, passes in sorted(rates.items(), key=lambda kv: sum(kv[1]) / len(kv[1])):
-            lines.append(f"  {100 * sum(passes) / len(passes):5.1f}%  {name}")
-    problems = {r["submission"]: r["ungradable"] for r in results if r.get("ungradable")}
-    problems.update(failures)
+                rates.setdefault(t["test_id"], []).append(t["score"] >= t["max_score"])
+                names[t["test_id"]] = t["name"]
+        for test_id, passes in sorted(rates.items(), key=lambda kv: sum(kv[1]) / len(kv[1])):
+            lines.append(f"  {100 * sum(passes) / len(passes):5.1f}%  {names[test_id]}")
+    problems = {key: f"not graded: {r['result']['ungradable']}"
+                for key, r in records.items() if r["result"].get("ungradable")}
+    problems.update({key: f"grader failed: {why}" for key, why in failures.items()})
     if problems:
-        lines.append("Could not be graded:")
+        lines.append(f"Could not be graded: {len(problems)}")
         lines += [f"  {key}: {why}" for key, why in sorted(problems.items())]
     return "\n".join(lines)
 
@@ -275,38 +422,55 @@ class Progress:
         self.stream = stream
         self.tty = stream.isatty()
         self.failures: dict[str, str] = {}
+        self.total = self.done = 0
+        self.started = time.monotonic()
 
     def start(self, total: int, skipped: int) -> None:
         self.total, self.done, self.started = total, 0, time.monotonic()
         if skipped:
             self._line(f"{skipped} already graded (kept); {total} to grade")
+        elif total:
+            self._line(f"{total} to grade")
 
     def graded(self, key: str, result: dict) -> None:
         self.done += 1
         score = sum(t["score"] for t in result["tests"])
         maximum = sum(t["max_score"] for t in result["tests"])
         if self.tty:
-            elapsed = time.monotonic() - self.started
-            left = elapsed / self.done * (self.total - self.done)
-            filled = int(30 * self.done / self.total)
-            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
-                              f"  {left:4.0f} s left ")
-            if self.done == self.total:
-                self.stream.write("\n")
-            self.stream.flush()
+            self._bar()
         else:
-            self._line(f"[{self.done}/{self.total}] {key}: {score:g}/{maximum:g}")
+            why = f"  (not graded: {result['ungradable']})" if result.get("ungradable") else ""
+            self._line(f"[{self.done}/{self.total}] {key}: {score:g}/{maximum:g}{why}")
 
     def failed(self, key: str, why: str) -> None:
         self.done += 1
         self.failures[key] = why
         self._line(f"[{self.done}/{self.total}] {key}: could not be graded: {why}")
+        if self.tty:
+            self._bar()
+
+    def note(self, text: str) -> None:
+        self._line(text)
+
+    def _bar(self) -> None:
+        elapsed = time.monotonic() - self.started
+        left = elapsed / max(self.done, 1) * (self.total - self.done)
+        filled = int(30 * self.done / max(self.total, 1))
+        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
+                          f"  {left:4.0f} s left ")
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
 
     def _line(self, text: str) -> None:
         if self.tty:
-            self.stream.write("\r")
+            self.stream.write("\r\033[K")
         self.stream.write(text + "\n")
         self.stream.flush()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path,
                         help="output folder (default: next to SUBMISSIONS, named *-graded)")
     parser.add_argument("--gradebook", type=Path, help="gradebook CSV (default: OUT/gradebook.csv)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
                         help="submissions graded at once (default: one per core)")
     parser.add_argument("--regrade", action="store_true",
                         help="regrade everything, even what an earlier run finished")
@@ -324,24 +488,38 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     source = args.submissions
-    out = args.out or source.with_name(source.stem + "-graded")
+    if not source.exists():
+        print(f"grade-all: {source} does not exist", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    absolute = source.resolve()
+    out = args.out or absolute.with_name(absolute.stem + "-graded")
     try:
         entries = discover(source, out)
-    except BatchError as exc:
+    except (BatchError, zipfile.BadZipFile) as exc:
         print(f"grade-all: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     Homework.load()  # fail early, before any worker starts, if the hidden tests are broken
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     progress = Progress()
     try:
         records = run_batch(entries, out, args.jobs, args.regrade, progress)
     except KeyboardInterrupt:
         print("\nStopped. Finished results are saved; run the same command to resume.",
               file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except GraderFailing as exc:
+        print(f"grade-all: stopped: the grader failed on the first {GIVE_UP_AFTER} "
+              f"submissions and graded none, so the fault is not theirs: {exc}",
+              file=sys.stderr)
+        return 1
     book = args.gradebook or out / "gradebook.csv"
-    write_atomic(book, gradebook(records, entries))
-    print(summary(records, progress.failures))
-    print(f"Gradebook: {book}\nFeedback:  {out / 'feedback'}/")
+    feedback = out / "feedback"
+    write_atomic(book, gradebook(records, entries, progress.failures, feedback))
+    text = summary(records, progress.failures)
+    write_atomic(out / "summary.txt", text + "\n")
+    print(text)
+    print(f"Gradebook: {book}\nFeedback:  {feedback}/ (one file per submission)\n"
+          f"Summary:   {out / 'summary.txt'}")
     return 1 if progress.failures else 0
 
 
