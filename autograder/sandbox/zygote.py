@@ -46,6 +46,7 @@ def main() -> None:
     # made a scenario that collects garbage cost about 100 ms instead of 15.
     gc.collect()
     gc.freeze()
+    _collapse_to_huge_pages()
     sock = socket.socket(fileno=0)
     _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing})
     while True:
@@ -65,6 +66,25 @@ def main() -> None:
             for fd in fds:
                 os.close(fd)
         _send(sock, reply)
+
+
+def _collapse_to_huge_pages() -> None:
+    """Back the zygote's anonymous memory (~150 MB after importing torch) with 2 MB pages,
+    where the kernel can (MADV_COLLAPSE, Linux 6.1+). A fork then copies a few hundred
+    page-table entries instead of ~37,000, and each worker costs about half as much.
+    Best effort: on an older kernel nothing changes."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    madv_collapse = 25
+    with open("/proc/self/maps") as maps:
+        regions = [line.split() for line in maps]
+    for fields in regions:
+        anonymous = len(fields) == 5 or fields[5] == "[heap]"
+        if anonymous and "w" in fields[1]:
+            start, end = (int(v, 16) for v in fields[0].split("-"))
+            libc.madvise(start, end - start, madv_collapse)
 
 
 def _send(sock: socket.socket, data: dict) -> None:
