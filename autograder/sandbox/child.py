@@ -19,6 +19,7 @@ from typing import Any
 
 from autograder.limits import Limits
 from autograder.sandbox.confine import Isolation, confine
+from autograder.sandbox.guard import Guard
 
 IMPORT_ONLY = "__import__"  # the built-in scenario: does the submission import at all?
 
@@ -98,16 +99,23 @@ def _own_descriptors(result_fd: int, out_fd: int) -> None:
 def _attempt(request: dict, scenarios: dict[str, Callable[..., Any]]) -> dict:
     scenario = scenarios[request["scenario"]]
     source = os.path.abspath(request["filename"])  # before the submission could chdir
+    # a snapshot of what the scenario relies on, put back whenever the submission returns
+    guard = Guard(getattr(scenario, "__globals__", {}))
     try:
         module = _import_submission(Path(request["filename"]), request["module"])
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: nothing escapes
+        guard.restore()
         return {"status": "import_error", "error": describe(exc, source)}
+    guard.restore()
     try:
-        value = scenario(module, **request.get("args", {}))
+        value = scenario(guard.view(module), **request.get("args", {}))
     except NotImplementedError as exc:
+        guard.restore()
         return {"status": "not_implemented", "error": describe(exc, source)}
     except BaseException as exc:
+        guard.restore()
         return {"status": "error", "error": describe(exc, source)}
+    guard.restore()
     return {"status": "ok", "value": value}
 
 
