@@ -51,7 +51,7 @@ class Sandbox:
     def __init__(self, scenarios: Path, limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ, PYTHONPATH=str(_ROOT), PYTHONDONTWRITEBYTECODE="1")
+        env = _zygote_environment()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "autograder.sandbox.zygote", str(scenarios),
              json.dumps(dataclasses.asdict(limits))],
@@ -188,6 +188,20 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# What the zygote, and so every worker, keeps of the judge's environment: what Python and
+# torch need to run. Nothing else: a TA's shell may hold tokens or passwords, and a
+# submission can print os.environ into feedback that goes back to the student.
+_KEEP = {"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH", "PYTHONHOME"}
+_KEEP_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_", "TORCH_")
+
+
+def _zygote_environment() -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items()
+           if name in _KEEP or name.startswith(_KEEP_PREFIXES)}
+    env.update(PYTHONPATH=str(_ROOT), PYTHONDONTWRITEBYTECODE="1")
+    return env
 
 
 def _parse(data: bytes) -> dict | None:
