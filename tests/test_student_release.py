@@ -1,6 +1,12 @@
-"""The generator: assignment/ is what it builds, stubs hide the solution, bad markers stop it."""
+"""The generator: assignment/ is what it builds, stubs hide the solution, bad markers stop it.
+
+The notebook (assignment/regression.ipynb) is checked here for what it is made of;
+tests/test_notebook.py runs it in a Jupyter kernel and grades it.
+"""
 
 import ast
+import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -8,12 +14,22 @@ from pathlib import Path
 
 import pytest
 
-from release.student import MarkerError, find_blocks, release_files, stub_source
+from release.student import (
+    MarkerError,
+    ReleaseError,
+    find_blocks,
+    notebook_text,
+    release_files,
+    split_module,
+    stub_source,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "regression.py"
 ASSIGNMENT = ROOT / "assignment"
 SKELETON = ASSIGNMENT / "regression.py"
+NOTEBOOK = ASSIGNMENT / "regression.ipynb"
+TEMPLATE = ROOT / "release" / "template"
 
 
 def generate(*args: str) -> subprocess.CompletedProcess:
@@ -41,7 +57,7 @@ def test_assignment_is_exactly_what_the_generator_builds(tmp_path):
     run = generate("--out", str(out))
     assert run.returncode == 0, run.stderr
     built = tree(out)
-    assert "regression.py" in built and "tests/q1.py" in built
+    assert {"regression.py", "regression.ipynb", "README.md", "tests/q1.py"} <= built.keys()
     committed = subprocess.run(
         ["git", "ls-files", "assignment"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
@@ -218,6 +234,9 @@ def test_student_readme_says_what_to_upload_and_how_to_check():
         "python -m pytest",
         "otter check regression.py",
         "pip install torch numpy pytest otter-grader",
+        "Upload **`regression.ipynb`**",
+        "Colab",
+        "`regression.py` is graded and the notebook is ignored",
     ):
         assert needed in readme, needed
     order = [
@@ -234,3 +253,103 @@ def test_student_readme_says_what_to_upload_and_how_to_check():
     )
     ini = (ASSIGNMENT / "pytest.ini").read_text()
     assert "[pytest]" in ini and "testpaths = tests" in ini
+
+
+def notebook_cells(text: str) -> list[dict]:
+    return json.loads(text)["cells"]
+
+
+def code_of(cells: list[dict]) -> dict[str, str]:
+    return {c["id"]: "".join(c["source"]) for c in cells if c["cell_type"] == "code"}
+
+
+EXTRA_CELLS = {"setup-install", "setup-checks", "walkthrough-run"}  # the notebook's own glue
+
+
+def functions_of(source: str) -> dict[str, str]:
+    return {n.name: ast.dump(n) for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
+
+
+def test_notebook_is_valid_and_its_code_is_the_skeletons_code():
+    nbformat = pytest.importorskip("nbformat")
+    text = NOTEBOOK.read_text()
+    nbformat.validate(nbformat.reads(text, as_version=nbformat.NO_CONVERT))
+    cells = notebook_cells(text)
+    assert len({c["id"] for c in cells}) == len(cells)
+    code = code_of(cells)
+    skeleton = split_module(SKELETON.read_text())
+    # every piece of the skeleton, verbatim, in one cell each: the stubs are the .py's stubs
+    for piece in [skeleton.prelude, *skeleton.functions.values()]:
+        assert sum(piece.strip() in cell for cell in code.values()) == 1, piece[:60]
+    # and nothing else of the module: the same functions, byte for byte as the .py's
+    module = "\n\n".join(
+        cell for key, cell in code.items() if key == "data" or key not in EXTRA_CELLS
+        and not key.endswith("-check")
+    )
+    assert functions_of(module) == functions_of(SKELETON.read_text())
+    assert "SOLUTION" not in text and "torch.mean(diff" not in text
+
+
+def test_notebook_asks_each_question_with_its_stub_and_check_in_order():
+    cells = notebook_cells(NOTEBOOK.read_text())
+    ids = [c["id"] for c in cells]
+    questions = [f"q{i}" for i in range(1, 7)]
+    assert [i for i in ids if i in questions] == questions
+    for question in questions:
+        assert ids.index(question) < ids.index(f"{question}-check")
+    for function, question in (("forward", "q1"), ("mse", "q3"), ("update", "q5")):
+        stub = ids.index(f"{question}-{function}")
+        assert ids.index(question) < stub < ids.index(f"{question}-check")
+        assert f'{function}() is not implemented yet' in "".join(cells[stub]["source"])
+    code = code_of(cells)
+    for question in questions:
+        assert code[f"{question}-check"] == f'grader.check("{question}")'
+    assert ids[:4] == ["intro", "notebook", "setup-install", "setup-checks"]
+    assert "%pip install -q otter-grader" in code["setup-install"]
+    assert 'if importlib.util.find_spec("otter") is None:' in code["setup-install"]
+    assert 'otter.Notebook(tests_dir="tests")' in code["setup-checks"]
+    assert ids[-1] == "submit" and "regression.ipynb" in "".join(cells[-1]["source"])
+    assert 'if __name__ == "__main__":' in code["walkthrough-run"]
+
+
+def test_solution_notebook_differs_from_the_release_only_in_the_stubs():
+    source = SOLUTION.read_text()
+    stubbed = code_of(notebook_cells(notebook_text(source, str(SOLUTION))))
+    solved = code_of(notebook_cells(notebook_text(source, str(SOLUTION), stubbed=False)))
+    assert stubbed.keys() == solved.keys()
+    assert [k for k in stubbed if stubbed[k] != solved[k]] == ["q1-forward", "q3-mse", "q5-update"]
+    assert "return torch.mean(diff**2)" in solved["q3-mse"]
+    assert notebook_text(source, str(SOLUTION)) == NOTEBOOK.read_text()
+
+
+def template_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "template"
+    shutil.copytree(TEMPLATE, copy)
+    return copy
+
+
+def test_readme_question_without_its_test_file_stops_the_build(tmp_path):
+    template = template_copy(tmp_path)
+    readme = template / "README.md"
+    text = readme.read_text()
+    readme.write_text(text.replace("(`tests/q2.py`)", "(`tests/q9.py`)"))
+    line = text[: text.index("2. **Predictions")].count("\n") + 1  # where the item starts
+    with pytest.raises(ReleaseError) as error:
+        notebook_text(SOLUTION.read_text(), template=template)
+    assert "tests/q9.py" in str(error.value)
+    assert error.value.path.endswith("README.md") and error.value.line == line
+
+
+def test_public_test_without_a_readme_question_stops_the_build(tmp_path):
+    template = template_copy(tmp_path)
+    shutil.copy(template / "tests" / "q6.py", template / "tests" / "q7.py")
+    with pytest.raises(ReleaseError, match="q7"):
+        notebook_text(SOLUTION.read_text(), template=template)
+
+
+def test_statement_between_functions_stops_the_build_naming_its_line():
+    source = "import torch\n\n\ndef f(x):\n    # BEGIN SOLUTION\n    return x\n"
+    source += "    # END SOLUTION\n\n\nY = f(1)\n"
+    with pytest.raises(ReleaseError) as error:
+        split_module(source, "m.py")
+    assert error.value.line == 10 and "first function" in str(error.value)
