@@ -79,7 +79,8 @@ def _hidden(relative: Path) -> bool:
 
 def notebook_to_module(path: Path) -> str:
     """The notebook's code cells, in order, as one module. Line-for-line: a line that
-    cannot run outside IPython becomes a comment, so error line numbers stay meaningful."""
+    cannot run outside IPython becomes a comment (`%time stmt` becomes `stmt`), so error
+    line numbers stay meaningful."""
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
         raise NoSubmission(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1_000_000} MB")
     try:
@@ -95,7 +96,13 @@ def notebook_to_module(path: Path) -> str:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):  # a hand-edited file: not something Jupyter saves
+            raise NoSubmission(f"{path.name} is not a valid Jupyter notebook (cell {number} "
+                               "holds no text). Re-download it from Jupyter or Colab "
+                               "(File > Download > .ipynb).")
+        text = source
         if text.strip():
             chunks.append(f"# --- cell {number} ---\n{_python_only(text)}")
     if not chunks:
@@ -114,8 +121,12 @@ def _python_only(cell: str) -> str:
     out = []
     for line in lines:
         stripped = line.lstrip()
-        if stripped.startswith(("%", "!")) or _OTTER_LINE.match(line):
-            indent = line[: len(line) - len(stripped)]
+        indent = line[: len(line) - len(stripped)]
+        if stripped.startswith("%time ") and stripped[6:].strip():
+            # `%time x = f()` runs its statement once in the notebook's namespace: keep it,
+            # or a later cell that uses x fails the whole import
+            out.append(f"{indent}{stripped[6:].lstrip()}")
+        elif stripped.startswith(("%", "!")) or _OTTER_LINE.match(line):
             out.append(f"{indent}pass  # {stripped}" if indent else f"# {stripped}")
         else:
             out.append(line)
