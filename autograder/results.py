@@ -93,7 +93,9 @@ def report(result: GradingResult, staff: bool = True) -> str:
         mark = "PASS" if t.passed else "FAIL"
         hidden = "" if t.visibility == "visible" else " (hidden)"
         lines.append(f"  {mark}  {t.name:<{width}}  {t.score:g}/{t.max_score:g}{hidden}")
-        for text in (t.feedback if not t.passed else "", t.detail if staff else ""):
+        said_above = t.feedback in result.notes  # e.g. "could not be imported": said once
+        for text in (t.feedback if not (t.passed or said_above) else "",
+                     t.detail if staff else ""):
             lines += [f"        {line}" for line in text.splitlines()]
     lines.append(f"Score: {result.score:g}/{result.max_score:g}  ({result.seconds:.2f} s)")
     if staff:
