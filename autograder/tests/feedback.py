@@ -247,16 +247,16 @@ def gradients_problem(out: dict, want: dict, *, visible: bool) -> str | None:
 
 REBINDS = ("update() did not change w or b. Writing `w = w - ...` inside update() only "
            "rebinds a local name: the caller's tensors stay as they were. Change them in "
-           "place, inside `with torch.no_grad():` (w -= lr * w.grad, or w.sub_(...)).")
+           "place (an in-place operator or a method ending in _), inside torch.no_grad().")
 RETURNS_NEW = ("update() returned new tensors instead of changing w and b in place: the caller "
-               "keeps its own w and b, which did not move. Change them in place (w -= ..., or "
-               "w.sub_(...)) and return nothing.")
+               "keeps its own w and b, which did not move. Change them in place and return "
+               "nothing.")
 NOT_ZEROED = ("update() left the gradients in w.grad and b.grad. backward() adds to .grad, so "
               "the next step would use old and new gradients together: zero them after the "
               "step (w.grad.zero_(), or w.grad = None).")
 MISTAKES = {
     "uphill": ("w and b moved uphill: the step followed the gradient, which makes the loss "
-               "bigger. Gradient descent subtracts it: w -= lr * w.grad."),
+               "bigger. Gradient descent steps against the gradient."),
     "not_zeroed": ("The first step is right, but the next ones use accumulated gradients: "
                    "backward() adds to w.grad and b.grad, so update() must zero them after "
                    "each step (w.grad.zero_(), or w.grad = None)."),
