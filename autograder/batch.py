@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import shutil
 import signal
@@ -36,10 +37,12 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from autograder.grade import HIDDEN_TESTS, Grader, Homework
 from autograder.results import GradingResult, TestResult, report, write_atomic
 
 METADATA = "submission_metadata.yml"
+# the hidden tests Grader() uses (autograder.grade.HIDDEN_TESTS), named here so that the
+# coordinator does not import the judge, which imports torch: it only hands out work
+HIDDEN_TESTS = Path(__file__).resolve().parent / "tests"
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -154,7 +157,7 @@ def _text(value: object) -> str:
 
 # --- grading, in parallel, saving each result as it comes ----------------------------------
 
-_grader: Grader | None = None
+_grader = None  # this worker's autograder.grade.Grader
 
 
 def _start_worker() -> None:
@@ -170,7 +173,12 @@ def _grade_in_worker(path: str) -> dict:
     fails (the zygote died, say), that Grader is dropped and the next call starts anew."""
     global _grader
     if _grader is None:
+        from autograder.grade import Grader
+
         _grader = Grader()
+        # closed when the worker ends normally: its zygote is waited for (so the batch's
+        # CPU time counts it) and its staging folder removed
+        multiprocessing.util.Finalize(_grader, _grader.close, exitpriority=10)
     try:
         return dataclasses.asdict(_grader.grade(Path(path)))
     except BaseException:
@@ -498,7 +506,6 @@ def main(argv: list[str] | None = None) -> int:
     except (BatchError, zipfile.BadZipFile) as exc:
         print(f"grade-all: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    Homework.load()  # fail early, before any worker starts, if the hidden tests are broken
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     progress = Progress()
     try:
