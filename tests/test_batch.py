@@ -138,15 +138,21 @@ def wait_for_results(out: Path, proc: subprocess.Popen, count: int = 1,
         time.sleep(0.05)
 
 
-def alone(paths: list[Path]) -> list[dict]:
-    """Each submission graded by itself with `Grader().grade()`, in a fresh process."""
+def alone(paths: list[Path]) -> subprocess.Popen:
+    """Each submission graded by itself with `Grader().grade()`, in a fresh process (started
+    now, read with `graded_alone`)."""
     script = ("import json, sys\nfrom dataclasses import asdict\nfrom pathlib import Path\n"
               "from autograder.grade import Grader\n"
               "with Grader() as g:\n"
               "    print(json.dumps([asdict(g.grade(Path(p))) for p in sys.argv[1:]]))\n")
-    done = subprocess.run([sys.executable, "-c", script, *map(str, paths)], cwd=ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=300, check=True)
-    return json.loads(done.stdout.splitlines()[-1])
+    return subprocess.Popen([sys.executable, "-c", script, *map(str, paths)], cwd=ROOT,
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def graded_alone(proc: subprocess.Popen) -> list[dict]:
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    return json.loads(stdout.splitlines()[-1])
 
 
 def scores(result: dict) -> tuple[float, dict[str, float]]:
@@ -189,8 +195,10 @@ def export(tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
     archive, plan = build_export(folder)
     out = folder / "graded"
+    # the same files graded one by one, alongside (the machine has cores to spare)
+    by_itself = alone([info["source"] for info in plan.values() if info["source"]])
     done = batch(archive, "--out", str(out), "--jobs", "2")
-    return {"archive": archive, "plan": plan, "out": out, "run": done}
+    return {"archive": archive, "plan": plan, "out": out, "run": done, "alone": by_itself}
 
 
 def test_the_export_is_graded_with_a_gradebook_summary_and_feedback(export):
@@ -256,14 +264,26 @@ def test_every_submission_has_its_feedback_file(export):
 
 
 def test_each_score_in_the_batch_is_the_score_graded_alone(export):
-    plan, out = export["plan"], export["out"]
-    graded = {key: info for key, info in plan.items() if info["source"] is not None}
-    # alone: the same files as the batch graded them (the unpacked export), one by one
-    unpacked = out / "unpacked" / EXPORT_TOP
-    results = alone([unpacked / key for key in graded])
+    graded = {key: info for key, info in export["plan"].items() if info["source"]}
+    results = graded_alone(export["alone"])
     for (key, info), result in zip(graded.items(), results, strict=True):
-        record = json.loads((out / "results" / f"{key}.json").read_text())
+        record = json.loads((export["out"] / "results" / f"{key}.json").read_text())
         assert scores(record["result"]) == scores(result), (key, info["kind"])
+
+
+def test_a_score_in_the_batch_is_the_score_the_gradescope_zip_gives(export, tmp_path):
+    """One submission (the group's: partial credit, regression.py one folder down) run
+    through the Gradescope zip as `make gradescope-test` runs it; one only, it is slow."""
+    gradescope_test = pytest.importorskip("release.gradescope_test")
+    from release import gradescope
+
+    archive = gradescope.build(tmp_path / "autograder.zip")
+    upload = export["out"] / "unpacked" / EXPORT_TOP / GROUP
+    data = gradescope_test.run(upload, archive=archive)
+    record = json.loads((export["out"] / "results" / f"{GROUP}.json").read_text())
+    assert data["score"] == scores(record["result"])[0]
+    assert [(t["name"], t["score"]) for t in data["tests"]] == [
+        (t["name"], t["score"]) for t in record["result"]["tests"]]
 
 
 def test_a_rerun_grades_only_what_has_no_saved_result(export, tmp_path):
@@ -314,8 +334,8 @@ def group_of(pid: int) -> list[int]:
     return found
 
 
-def test_ctrl_c_keeps_only_complete_results_and_a_rerun_finishes(tmp_path):
-    size = 16
+def test_ctrl_c_keeps_only_complete_results_and_the_rerun_survives_a_dead_worker(tmp_path):
+    size = 14
     folder = class_folder(tmp_path / "hw", size)
     out = tmp_path / "graded"
     proc = batch_in_background(folder, "--out", str(out), "--jobs", "2")
@@ -337,30 +357,24 @@ def test_ctrl_c_keeps_only_complete_results_and_a_rerun_finishes(tmp_path):
     # one finished submission changed since: its saved result is stale, so it is regraded
     changed = sorted((out / "results").glob("*.json"))[0].stem
     shutil.copy(SKELETON, folder / changed)
-    done = batch(folder, "--out", str(out), "--jobs", "2")
-    assert done.returncode == 0, done.stderr
-    kept = finished - 1
-    assert f"{kept} already graded (kept); {size - kept} to grade" in done.stderr
-    assert f"] {changed}: 0/" in done.stderr
-    assert len(read_gradebook(out / "gradebook.csv")) == size
-    assert leftovers(out) == []
-
-
-def test_a_grading_process_that_dies_does_not_stop_the_batch(tmp_path):
-    size = 6
-    folder = class_folder(tmp_path / "hw", size)
-    out = tmp_path / "graded"
-    proc = batch_in_background(folder, "--out", str(out), "--jobs", "2")
-    wait_for_results(out, proc)
-    workers = [pid for pid in group_of(proc.pid)
+    rerun = batch_in_background(folder, "--out", str(out), "--jobs", "2")
+    seen = [rerun.stderr.readline() for _ in range(2)]  # "N already graded", "[1/M] ..."
+    assert seen[1].startswith("[1/"), seen
+    # and while it runs, a grading process dies (as the out-of-memory killer would kill it)
+    workers = [pid for pid in group_of(rerun.pid)
                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     assert workers, "no grading process found"
-    os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer would
-    stdout, stderr = proc.communicate(timeout=180)
-    assert proc.returncode == 0, stderr
+    os.kill(workers[0], signal.SIGKILL)
+    stdout, rest = rerun.communicate(timeout=180)
+    stderr = "".join(seen) + rest
+    assert rerun.returncode == 0, stderr
+    kept = finished - 1
+    assert f"{kept} already graded (kept); {size - kept} to grade" in stderr
     assert "a grading process died" in stderr
+    assert f"] {changed}: 0/" in stderr
     assert f"Graded: {size} of {size} submissions" in stdout
     assert len(read_gradebook(out / "gradebook.csv")) == size
+    assert leftovers(out) == []
 
 
 # --------------------------------------------------------------- bad input
@@ -394,3 +408,9 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path):
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "evil.py").exists()
     assert not list((tmp_path / "out").glob("results/*"))
+
+
+def test_the_coordinator_fingerprints_the_tests_the_grader_runs():
+    from autograder import batch, grade
+
+    assert batch.HIDDEN_TESTS == grade.HIDDEN_TESTS
