@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
 
-.PHONY: help venv student check test lint grade grade-all autograder gradescope-test
+.PHONY: help venv student check test lint grade grade-all
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -29,13 +29,8 @@ grade: $(READY) ## grade SUBMISSION=path [RESULTS=path]; alone: the shipped exam
 grade-all: $(READY) ## grade SUBMISSIONS=dir-or-zip [GRADEBOOK=csv] [JOBS=n] [OUT=dir] [REGRADE=1]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-all SUBMISSIONS=folder-or-export.zip"; exit 2; }
 	$(PY) -m autograder.batch $(SUBMISSIONS) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK)) \
-		$(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out $(OUT)) $(if $(REGRADE),--regrade)
-
-autograder: $(READY) ## build the Gradescope zip: build/autograder.zip
-	$(PY) -m release.gradescope
-
-gradescope-test: $(READY) ## run the zip's run_autograder in a Gradescope-like tree: SUBMISSION=path [RESULTS=path]
-	$(PY) -m release.gradescope_test $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS))
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out $(OUT)) \
+		$(if $(filter 1 yes true,$(REGRADE)),--regrade)
 
 test: $(READY) ## the package's own test suite (CI runs this)
 	$(PY) -m ruff check .
@@ -43,3 +38,8 @@ test: $(READY) ## the package's own test suite (CI runs this)
 
 lint: $(READY) ## ruff
 	$(PY) -m ruff check .
+
+.PHONY: bench
+bench: $(READY) ## the speed benchmark, side by side with otter run [N=200] [JOBS=n] [OTTER_SAMPLE=10]
+	$(PY) bench/bench.py $(if $(N),--n $(N)) $(if $(JOBS),--jobs $(JOBS)) \
+		$(if $(OTTER_SAMPLE),--otter-sample $(OTTER_SAMPLE))
