@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
 
-.PHONY: help venv student check test lint grade grade-all
+.PHONY: help venv student check test lint grade grade-all autograder gradescope-test
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -31,6 +31,12 @@ grade-all: $(READY) ## grade SUBMISSIONS=dir-or-zip [GRADEBOOK=csv] [JOBS=n] [OU
 	$(PY) -m autograder.batch $(SUBMISSIONS) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK)) \
 		$(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out $(OUT)) \
 		$(if $(filter 1 yes true,$(REGRADE)),--regrade)
+
+autograder: $(READY) ## build the Gradescope zip: build/autograder.zip
+	$(PY) -m release.gradescope
+
+gradescope-test: $(READY) ## run the zip's run_autograder in a Gradescope-like tree: SUBMISSION=path [RESULTS=path]
+	$(PY) -m release.gradescope_test $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS))
 
 test: $(READY) ## the package's own test suite (CI runs this)
 	$(PY) -m ruff check .
