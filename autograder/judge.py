@@ -8,6 +8,7 @@ students see at once (they use only the lecture's public inputs). A test fails w
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import time
@@ -68,17 +69,27 @@ class Submission:
         return f"{what} {outcome.message}."
 
     def _error_text(self, outcome: Outcome) -> str:
+        """In a hidden test only what cannot carry data out of the worker is shown: a
+        built-in exception's name (a class of the student's could be named after a hidden
+        input), and a function name and line that stand in the judge's copy of the source."""
         error = outcome.error or {}
-        kind = error.get("type", "an exception")
-        text = kind
+        kind = str(error.get("type") or "")
+        if not self.public and kind not in _BUILTIN_EXCEPTIONS:
+            kind = "an exception"
+        text = kind or "an exception"
         if self.public and error.get("message"):
             text += f": {error['message']}"
         line = error.get("line")
         if isinstance(line, int) and 0 < line <= len(self.source_lines):
             function = error.get("function")
-            where = f" in {function}()" if function and function != "<module>" else ""
+            known = function and any(f"def {function}(" in s for s in self.source_lines)
+            where = f" in {function}()" if known else ""
             text += f"\n  at line {line}{where}: {self.source_lines[line - 1].strip()}"
         return text
+
+
+_BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
+                       if isinstance(value, type) and issubclass(value, BaseException)}
 
 
 class JudgePlugin:

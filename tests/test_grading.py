@@ -152,6 +152,21 @@ LEAKY_INLINE = {
         def update(w, b, lr=1e-4):
             raise ValueError(f"w={w.item()} b={b.item()} grads={w.grad.item()} {b.grad.item()}")
         """,
+    "names_errors_after_inputs": """
+        def _leak(values):
+            # a class or function name cannot hold a ".", so the digits go in as "Leak12p345"
+            name = "Leak" + "_".join(str(v).replace(".", "p").replace("-", "m") for v in values)
+            raise type(name, (Exception,), {})()
+
+        def forward(x, w, b):
+            _leak(x.flatten().tolist()[:3] + [w.item(), b.item()])
+
+        def mse(t1, t2):
+            _leak(t1.flatten().tolist()[:3])
+
+        def update(w, b, lr=1e-4):
+            _leak([w.item(), b.item()])
+        """,
     "wrong_values": """
         def forward(x, w, b):
             return w * x * b + 0.5
@@ -385,6 +400,12 @@ def test_no_hidden_number_reaches_a_student(grade, inline):
     for path in paths:
         for text in student_texts(grade(path)):
             assert not leaks(text, forbidden), (path.name, leaks(text, forbidden))
+    # an exception class named after the inputs: in hidden tests only built-in names show
+    named = grade(inline["names_errors_after_inputs"])
+    hidden_feedback = [t.feedback for t in named.result.tests if t.visibility != "visible"]
+    assert hidden_feedback and all("raised an exception" in f for f in hidden_feedback)
+    assert "Leak" not in json.dumps([t.feedback for t in named.result.tests
+                                     if t.visibility != "visible"])
     # the staff's view of the leaky one does show them (what it printed): the scan works
     leaky = grade(inline["raises_with_inputs"]).result
     assert leaks(report(leaky, staff=True), forbidden)
