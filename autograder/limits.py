@@ -13,6 +13,7 @@ class Limits:
     kill_grace_seconds: float = 0.5
     cpu_seconds: int = 10
     memory_mb: int = 512  # address space the worker may add to what torch already maps
+    scratch_mb: int = 64  # what a worker may write in its folder (a tmpfs, when run as root)
     output_bytes: int = 1_000_000  # stdout + stderr a worker may write; more fails the write
     result_bytes: int = 4_000_000  # plain data a scenario may send back
     feedback_chars: int = 2_000  # how much captured output is kept for the TA

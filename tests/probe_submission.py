@@ -49,6 +49,24 @@ def _udp(host, port):
         s.sendto(b"x", (host, port))
 
 
+def _fill_scratch(limit_mb=200):
+    """How many MB the worker could write in its folder, up to limit_mb (then removed)."""
+    written = 0
+    try:
+        while written < limit_mb:
+            with open(f"fill{written}", "wb") as f:
+                f.write(b"x" * 1_000_000)
+            written += 1
+    except OSError:
+        pass
+    for n in range(written + 1):
+        try:
+            os.remove(f"fill{n}")
+        except OSError:
+            pass
+    return written
+
+
 def _fork():
     pid = os.fork()
     if pid == 0:
@@ -82,9 +100,10 @@ def probe(secrets=(), sentinels=(), port=0):
         "delete_sentinel": {p: _try(lambda p=p: os.remove(p)) for p in sentinels},
         "create_beside_sentinel": {p: _try(lambda p=p: _create_beside(p)) for p in sentinels},
         "tcp_to_judge_host": _try(lambda: _connect("127.0.0.1", port)),
-        "tcp_to_internet": _try(lambda: _connect("1.1.1.1", 53)),
-        "udp_to_internet": _try(lambda: _udp("1.1.1.1", 53)),
-        "dns": _try(lambda: socket.getaddrinfo("example.com", 80)),
+        # only loopback is ever a target: the machine's network is not ours to probe
+        "udp_to_judge_host": _try(lambda: _udp("127.0.0.1", port)),
+        "interfaces": sorted(name for _, name in socket.if_nameindex()),
+        "scratch_fill": _fill_scratch(),
         "fork": _try(_fork),
         "subprocess": _try(lambda: subprocess.run(["/bin/true"], check=True)),
         "thread": _try(_thread),

@@ -264,8 +264,11 @@ def test_a_worker_is_confined(probe_sandbox, secrets, tmp_path):
         allowed = {path: result for path, result in found[check].items() if result == "ok"}
         assert not allowed, f"{check}: a worker can {allowed}"
     _assert_intact(sentinels)
-    for check in ("tcp_to_judge_host", "tcp_to_internet", "udp_to_internet", "dns",
-                  "fork", "subprocess", "thread", "signal_parent",
+    if root:  # an empty network namespace, and a small tmpfs as the worker's folder
+        assert set(found["interfaces"]) <= {"lo"}, found["interfaces"]
+        assert found["udp_to_judge_host"] != "ok", "a worker can send UDP"
+        assert found["scratch_fill"] < 100, "a worker could fill the disk"
+    for check in ("tcp_to_judge_host", "fork", "subprocess", "thread", "signal_parent",
                   "parent_environ", "parent_cwd", "parent_memory"):
         assert found[check] != "ok", f"a worker can {check.replace('_', ' ')}"
     assert "AUTOGRADER_TEST_CANARY" not in json.loads(found["env"])

@@ -25,6 +25,7 @@ SANDBOX_USER = "nobody"  # the unprivileged account workers run as when the grad
 _libc = ctypes.CDLL(None, use_errno=True)
 _CLONE_NEWNET, _CLONE_NEWNS = 0x40000000, 0x00020000
 _MS_BIND, _MS_MOVE, _MS_REC, _MS_PRIVATE = 4096, 8192, 16384, 1 << 18
+_MS_NOSUID, _MS_NODEV, _MNT_DETACH = 2, 4, 2
 _PR_SET_NO_NEW_PRIVS = 38
 
 # Landlock (linux/landlock.h). The syscall numbers are the same on x86_64 and aarch64.
@@ -74,6 +75,7 @@ class Isolation:
                 if _libc.unshare(_CLONE_NEWNET) != 0:
                     missing.append("no network namespace: workers may reach the network")
                 try:
+                    _private_mounts()
                     _expose(roots)
                 except OSError as exc:
                     uid = gid = None
@@ -116,11 +118,6 @@ def _expose(roots: list[str]) -> None:
             if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
                 blocked.setdefault(str(parent), []).append(root)
                 break
-    if not blocked:
-        return
-    if _libc.unshare(_CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
-    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
     for cover, inside in blocked.items():
         staged = []
         for root in inside:
@@ -132,6 +129,28 @@ def _expose(roots: list[str]) -> None:
             os.makedirs(root, exist_ok=True)
             _mount(stage, root, None, _MS_MOVE)
             os.rmdir(stage)
+
+
+def _private_mounts() -> None:
+    """A mount namespace of the zygote's own: what it mounts, no one else sees."""
+    if _libc.unshare(_CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+
+
+def mount_work(folder: Path, iso: Isolation, size_mb: int) -> bool:
+    """Give a worker's folder its own small tmpfs, so a worker that writes file after
+    file fills that, not the machine's disk. Only as root (in the zygote's namespace)."""
+    if iso.uid is None:
+        return False
+    _mount("tmpfs", str(folder), "tmpfs", _MS_NOSUID | _MS_NODEV,
+           f"size={size_mb}m,mode=0700,uid={iso.uid},gid={iso.gid}")
+    return True
+
+
+def unmount_work(folder: Path) -> None:
+    if _libc.umount2(str(folder).encode(), _MNT_DETACH) != 0:
+        raise OSError(ctypes.get_errno(), f"umount {folder}")
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int,

@@ -49,6 +49,17 @@ def main() -> None:
     _collapse_to_huge_pages()
     sock = socket.socket(fileno=0)
     _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing})
+    try:
+        _serve(sock, scenarios, limits, iso)
+    finally:  # the judge removes each scratch folder; these are what a dead judge left
+        for scratch in _SCRATCH:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+_SCRATCH: list[Path] = []  # every scratch folder this zygote made
+
+
+def _serve(sock: socket.socket, scenarios: dict, limits, iso) -> None:
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 1)
@@ -93,13 +104,16 @@ def _send(sock: socket.socket, data: dict) -> None:
 
 def _run_one(request: dict, result_fd: int, scenarios: dict, limits, iso) -> dict:
     from autograder.sandbox import child
+    from autograder.sandbox.confine import mount_work, unmount_work
 
     # scratch/ is ours; the worker writes only in scratch/work/. output.txt sits beside
     # work/, so the worker cannot delete it or put a symlink or FIFO in its place (the
     # judge reads it): it writes to it only through the descriptor opened here.
     scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
+    _SCRATCH.append(scratch)
     work = scratch / "work"
     work.mkdir()
+    mounted = mount_work(work, iso, limits.scratch_mb)
     target = work / request["filename"]
     shutil.copyfile(request["path"], target)
     output = scratch / "output.txt"
@@ -117,6 +131,8 @@ def _run_one(request: dict, result_fd: int, scenarios: dict, limits, iso) -> dic
         child.run(request, scenarios, result_fd, out_fd, work, limits, iso, baseline_vm)
     os.close(out_fd)
     status, timed_out = _wait(pid, limits)
+    if mounted:
+        unmount_work(work)
     return {
         "exit": status,
         "timed_out": timed_out,
