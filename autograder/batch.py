@@ -277,26 +277,26 @@ def run_batch(entries: list[Entry], out: Path, jobs: int, regrade: bool,
     # after a worker died, what it had in flight is graded again one at a time, so a
     # submission that kills its worker again is found, and only it is given up on
     suspects: collections.deque[tuple[Entry, str]] = collections.deque()
-    pending: dict[Future, tuple[Entry, str, bool]] = {}
+    pending: dict[Future, tuple[Entry, str, bool, ProcessPoolExecutor]] = {}
     graded_now = 0
     try:
         while todo or suspects or pending:
             if suspects:
                 if not pending:
                     entry, mark = suspects.popleft()
-                    pending[pool.submit(entry)] = (entry, mark, True)
+                    pending[pool.submit(entry)] = (entry, mark, True, pool.executor)
             else:
                 while todo and len(pending) < 2 * pool.jobs:
                     entry, mark = todo.popleft()
-                    pending[pool.submit(entry)] = (entry, mark, False)
+                    pending[pool.submit(entry)] = (entry, mark, False, pool.executor)
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             broken = False
             for future in done:
-                entry, mark, suspect = pending.pop(future)
+                entry, mark, suspect, executor = pending.pop(future)
                 try:
                     result = future.result()
                 except BrokenProcessPool:
-                    broken = True
+                    broken = broken or executor is pool.executor  # not one replaced already
                     if suspect:
                         progress.failed(entry.key, "its grading process died twice (killed? "
                                         "out of memory?); not saved, retried on the next run")
