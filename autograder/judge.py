@@ -9,6 +9,7 @@ students see at once (they use only the lecture's public inputs). A test fails w
 from __future__ import annotations
 
 import builtins
+import concurrent.futures
 import contextlib
 import io
 import time
@@ -19,8 +20,8 @@ from typing import Any, NoReturn
 import pytest
 
 from autograder.results import GradingResult, TestResult
-from autograder.sandbox import Outcome, Sandbox
-from autograder.sandbox.child import IMPORT_ONLY
+from autograder.sandbox import Outcome, Sandbox, SandboxError
+from autograder.sandbox.client import IMPORT_ONLY
 
 
 class Feedback(AssertionError):
@@ -100,14 +101,30 @@ class JudgePlugin:
         self.results: list[TestResult] = []
         self.import_failure: str | None = None
         self.collect_errors: list[str] = []
+        self._checker: concurrent.futures.Future | None = None
+        self.sandbox_error: SandboxError | None = None
 
-    def check_import(self) -> None:
-        outcome = self._submission.run(IMPORT_ONLY)
+    def start_import_check(self) -> None:
+        """Does the submission import at all? Asked in a thread, so that pytest collects
+        the hidden tests (and imports what they need, torch) while the zygote starts."""
+        self._checker = concurrent.futures.ThreadPoolExecutor(1).submit(
+            self._submission.run, IMPORT_ONLY)
+
+    def finish_import_check(self) -> None:
+        if self._checker is None:
+            return
+        checker, self._checker = self._checker, None
+        try:
+            outcome = checker.result()
+        except SandboxError as exc:  # the grader is broken, not the submission: re-raised
+            self.sandbox_error = exc  # after pytest, which would count it as a test's fault
+            raise
         if not outcome.ok:
             self.import_failure = self._submission.explain(outcome, "regression.py")
 
     @pytest.fixture
     def submission(self, request: pytest.FixtureRequest) -> Submission:
+        self.finish_import_check()  # before the sandbox runs anything else
         if self.import_failure:
             fail(self.import_failure)
         self._submission.public = request.node.get_closest_marker("visible") is not None
@@ -157,7 +174,7 @@ def run_hidden_tests(submission: Submission, tests: Path, failure: str | None = 
     if failure:
         plugin.import_failure = failure
     else:
-        plugin.check_import()
+        plugin.start_import_check()
     # Plugins a judge does not need; unraisableexception alone ran two full gc.collect()
     # per session, ~190 ms per submission once torch is loaded.
     unneeded = ["cacheprovider", "randomly", "unraisableexception", "threadexception",
@@ -167,6 +184,9 @@ def run_hidden_tests(submission: Submission, tests: Path, failure: str | None = 
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     with contextlib.redirect_stdout(io.StringIO()) as chatter:
         code = pytest.main(args, plugins=[plugin])
+    plugin.finish_import_check()  # if no test asked for the submission
+    if plugin.sandbox_error:
+        raise plugin.sandbox_error
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or plugin.collect_errors:
         raise RuntimeError(f"the hidden tests did not run (pytest exit {code}):\n"
                            + "\n".join(plugin.collect_errors) + chatter.getvalue()[-3000:])

@@ -18,10 +18,9 @@ from types import ModuleType
 from typing import Any
 
 from autograder.limits import Limits
+from autograder.sandbox.client import IMPORT_ONLY
 from autograder.sandbox.confine import Isolation, confine
 from autograder.sandbox.guard import Guard
-
-IMPORT_ONLY = "__import__"  # the built-in scenario: does the submission import at all?
 
 # Bound before any submission runs: a submission may replace os._exit, os.write or json.dumps
 # in its own process, and the worker must still end here, never back in the zygote's loop.
