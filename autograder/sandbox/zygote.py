@@ -39,6 +39,9 @@ def main() -> None:
     from autograder.sandbox.confine import Isolation
 
     limits = Limits(**json.loads(limits_json))
+    # too much output fails a worker's write rather than killing it; set here, before the
+    # guard's snapshot of the signal handlers, which workers are put back to
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     scenarios = child.load_scenarios(Path(scenarios_path))
     iso = Isolation.probe()
     # Everything imported so far is shared with every worker, copy-on-write. Freezing it
