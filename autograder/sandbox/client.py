@@ -23,6 +23,7 @@ from autograder.limits import DEFAULT_LIMITS, Limits
 # The built-in scenario: does the submission import at all? Defined here, not in child.py,
 # so the judge can start the zygote before anything imports torch (child.py does).
 IMPORT_ONLY = "__import__"
+MANY = "__many__"  # several scenarios, one after another, in one worker (Sandbox.run_many)
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,6 +88,32 @@ class Sandbox:
                    "path": str(Path(submission).resolve()), "filename": f"{module}.py"}
         return self._outcome(*self._exchange(request))
 
+    def run_many(self, submission: Path, module: str, calls: list[tuple[str, dict]]
+                 ) -> list[Outcome | None]:
+        """Run several scenarios one after another in one fresh worker: the submission is
+        imported once, and the guard restores the scenario's world after every call. A call
+        that ends the worker (a hang, os._exit, a crash) gets that outcome; the calls after
+        it never ran and come back as None, for the caller to run on their own."""
+        self._ready()
+        request = {"scenario": MANY, "args": {"calls": [[n, a] for n, a in calls]},
+                   "module": module, "path": str(Path(submission).resolve()),
+                   "filename": f"{module}.py"}
+        reply, data = self._exchange(request)
+        output, printed, seconds = self._collect(reply)
+        outcomes: list[Outcome | None] = []
+        for line in data.split(b"\n")[: len(calls)]:
+            report = _parse(line)
+            if report is None:
+                break
+            outcome = self._from_report(report, output, printed, seconds)
+            if outcome.status == "import_error":  # imported once, for every call
+                return [outcome] * len(calls)
+            outcomes.append(outcome)
+            output = ""  # what the worker printed goes with the first outcome only
+        if len(outcomes) < len(calls):
+            outcomes.append(self._from_exit(reply, output, seconds))
+        return outcomes + [None] * (len(calls) - len(outcomes))
+
     def _exchange(self, request: dict) -> tuple[dict, bytes]:
         """Send one request to the zygote; return its reply and what the worker sent back."""
         read_end, write_end = os.pipe()
@@ -130,29 +157,40 @@ class Sandbox:
         return json.loads(line)
 
     def _outcome(self, reply: dict, data: bytes) -> Outcome:
+        output, printed, seconds = self._collect(reply)
+        report = _parse(data)
+        if report is None or reply["timed_out"]:
+            return self._from_exit(reply, output, seconds)
+        return self._from_report(report, output, printed, seconds)
+
+    def _collect(self, reply: dict) -> tuple[str, int, float]:
+        """What the worker printed (capped) and how much; its scratch folder goes."""
         if reply.get("error"):
             raise SandboxError(reply["error"])
         scratch = Path(reply["scratch"])
         output, printed = _read_capped(scratch / "output.txt", self.limits.feedback_chars)
         shutil.rmtree(scratch, ignore_errors=True)
-        seconds = reply["seconds"]
-        report = _parse(data)
-        status = reply["exit"]
+        return output, printed, reply["seconds"]
+
+    def _from_report(self, report: dict, output: str, printed: int, seconds: float) -> Outcome:
+        if report.get("status") == "sandbox_error":
+            self._confirm_sandbox_error(str(report.get("message", "")))
+            return Outcome("crash", message="stopped its worker in an unexpected way",
+                           output=output, seconds=seconds)
+        outcome = Outcome(str(report.get("status")), report.get("value"),
+                          error=_clean_error(report.get("error")),
+                          output=output, seconds=seconds)
+        if outcome.ok and not _finite(outcome.value):
+            return Outcome("nonfinite", message="gave NaN or an infinite number",
+                           output=output, seconds=seconds)
+        return _name_the_limit(outcome, printed, self.limits)
+
+    def _from_exit(self, reply: dict, output: str, seconds: float) -> Outcome:
+        """The worker sent no (more) result: say how it ended."""
         if reply["timed_out"]:
             return Outcome("timeout", message=f"did not finish within {self.limits.wall_seconds:g} "
                            "seconds (an endless loop?)", output=output, seconds=seconds)
-        if report is not None:
-            if report.get("status") == "sandbox_error":
-                self._confirm_sandbox_error(str(report.get("message", "")))
-                return Outcome("crash", message="stopped its worker in an unexpected way",
-                               output=output, seconds=seconds)
-            outcome = Outcome(str(report.get("status")), report.get("value"),
-                              error=_clean_error(report.get("error")),
-                              output=output, seconds=seconds)
-            if outcome.ok and not _finite(outcome.value):
-                return Outcome("nonfinite", message="gave NaN or an infinite number",
-                               output=output, seconds=seconds)
-            return _name_the_limit(outcome, printed, self.limits)
+        status = reply["exit"]
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             if sig == signal.SIGXCPU:

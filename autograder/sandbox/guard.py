@@ -42,14 +42,19 @@ _CLASSES = (torch.Tensor,)  # here an added name can shadow a method of the base
 
 
 class Guard:
-    def __init__(self, scenario_globals: dict[str, Any]) -> None:
+    def __init__(self, scenario_globals: dict[str, Any], *trusted_globals: dict[str, Any]
+                 ) -> None:
         self._builtins = dict(_builtins)
         self._modules = [(vars(m), dict(vars(m))) for m in _MODULES]
         self._classes = [(c, dict(vars(c))) for c in _CLASSES]
         # the scenario's own module: an added name there would shadow a builtin
-        self._scenario = (scenario_globals, dict(scenario_globals))
+        # and the worker's own modules (the guard's, and those given: child.py), which a
+        # submission finds up the stack too and which run the next call of a grouped run
+        own = (scenario_globals, *trusted_globals, globals())
+        self._scenario = [(scope, dict(scope)) for scope in own]
         self._code = [(f, f.__code__, f.__defaults__, f.__kwdefaults__)
-                      for f in scenario_globals.values() if isinstance(f, types.FunctionType)]
+                      for scope in own for f in scope.values()
+                      if isinstance(f, types.FunctionType)]
         self._trace, self._profile = sys.gettrace(), sys.getprofile()
         self._callbacks = list(_gc_callbacks)
         self._handlers = {s: signal.getsignal(s) for s in _SIGNALS}
@@ -78,7 +83,8 @@ class Guard:
         torch.set_grad_enabled(self._grad)
         for current, snapshot in self._modules:
             _put_back(current, snapshot, remove_added=False)
-        _put_back(*self._scenario, remove_added=True)
+        for scope, snapshot in self._scenario:
+            _put_back(scope, snapshot, remove_added=True)
         for cls, snapshot in self._classes:
             for name in [n for n in vars(cls) if n not in snapshot]:
                 delattr(cls, name)

@@ -1,0 +1,105 @@
+"""A Grader that has learnt the hidden tests' scenario calls runs each scenario's calls in
+one worker (Submission.prefetch), not one worker per call. That must change nothing but
+the speed: the same scores and feedback, also when one call of a group hangs or ends its
+worker (the calls after it then run on their own, in fresh workers, as without a plan)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.grade import Grader
+from autograder.limits import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "solutions" / "regression.py"
+BASE = REFERENCE.read_text().split('if __name__ == "__main__":')[0]
+
+# Each replaces forward() with one that fails only on some inputs, in a way that ends or
+# stalls the worker: in a group, the calls before it are kept and the ones after it rerun.
+VARIANTS = {
+    "hangs_on_2d_input": """
+        def forward(x, w, b):
+            while x.dim() == 2:
+                pass
+            return w * x + b
+        """,
+    "exits_on_1d_input": """
+        import os
+
+        def forward(x, w, b):
+            if x.dim() == 1:
+                os._exit(0)
+            return w * x + b
+        """,
+    "raises_on_0d_input": """
+        def forward(x, w, b):
+            if x.dim() == 0:
+                raise ValueError("no scalars")
+            return w * x + b
+        """,
+}
+LIMITS = Limits(wall_seconds=2, cpu_seconds=2)  # the hang costs its limit: keep it short
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("plan")
+    paths = {}
+    for name, body in VARIANTS.items():
+        paths[name] = folder / f"{name}.py"
+        paths[name].write_text(BASE + textwrap.dedent(body))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def graders():
+    with Grader(limits=LIMITS) as planned, Grader(limits=LIMITS) as unplanned:
+        planned.grade(REFERENCE)  # learns the calls the hidden tests make
+        assert planned._plan, "grading learnt no plan"
+        yield planned, unplanned
+
+
+def _view(result) -> list[tuple[str, float, str]]:
+    return [(t.test_id, t.score, t.feedback) for t in result.tests]
+
+
+def _count_workers(grader: Grader) -> list[str]:
+    """Which worker runs a grading starts: wraps the sandbox's two entry points."""
+    started: list[str] = []
+    sandbox = grader.sandbox
+    run, run_many = sandbox.run, sandbox.run_many
+
+    def one(*args, **kwargs):
+        started.append(args[2])
+        return run(*args, **kwargs)
+
+    def many(submission, module, calls):
+        started.append(f"{calls[0][0]} x{len(calls)}")
+        return run_many(submission, module, calls)
+
+    sandbox.run, sandbox.run_many = one, many
+    return started
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_a_plan_changes_nothing_but_speed(graders, submissions, name):
+    planned, unplanned = graders
+    unplanned._plan.clear()  # one worker per call, as for the first submission of a grader
+    alone = unplanned.grade(submissions[name])
+    grouped = planned.grade(submissions[name])
+    assert _view(grouped) == _view(alone)
+    assert 0 < grouped.score < grouped.max_score
+
+
+def test_a_planned_grading_starts_few_workers(graders):
+    planned, unplanned = graders
+    unplanned._plan.clear()
+    alone_runs, planned_runs = _count_workers(unplanned), _count_workers(planned)
+    alone, grouped = unplanned.grade(REFERENCE), planned.grade(REFERENCE)
+    assert grouped.score == alone.score == grouped.max_score
+    # the import check, then one worker per scenario, against one per call
+    assert len(planned_runs) <= 1 + len(planned._plan) < len(alone_runs), (planned_runs,
+                                                                           alone_runs)
