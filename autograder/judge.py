@@ -61,19 +61,21 @@ class Submission:
             self.log.append(f"[{scenario}] {outcome.output}")
         return outcome
 
-    def prefetch(self) -> None:
+    def prefetch(self) -> Outcome | None:
         """Run the planned calls of each scenario together, one worker per scenario (say,
         forward() on every input the tests will give it) instead of one worker per call.
         A call whose group ended early (a hang, a crash) is simply run again on its own
-        when a test asks for it, in a fresh worker, as without a plan."""
+        when a test asks for it, in a fresh worker, as without a plan. Returns why the
+        submission does not import, or None: the first group answers that too."""
         for scenario, keys in self.plan.items():
-            if len(keys) < 2:
-                continue
             calls = [(scenario, json.loads(key)) for key in keys]
-            outcomes = self.sandbox.run_many(self.path, self.module, calls)
+            problem, outcomes = self.sandbox.run_many(self.path, self.module, calls)
+            if problem is not None:
+                return problem
             for key, outcome in zip(keys, outcomes, strict=True):
                 if outcome is not None:
                     self._done[(scenario, key)] = outcome
+        return None
 
     def call(self, scenario: str, *, what: str, **args: Any) -> Any:
         """Run a scenario and return its data; anything but success fails the test with
@@ -132,8 +134,15 @@ class JudgePlugin:
     def start_import_check(self) -> None:
         """Does the submission import at all? Asked in a thread, so that pytest collects
         the hidden tests (and imports what they need, torch) while the zygote starts."""
-        self._checker = concurrent.futures.ThreadPoolExecutor(1).submit(
-            self._submission.run, IMPORT_ONLY)
+        self._checker = concurrent.futures.ThreadPoolExecutor(1).submit(self._check_import)
+
+    def _check_import(self) -> Outcome | None:
+        """Why the submission does not import, or None. With a plan, the planned calls
+        run now and tell; without one, a worker that only imports it does."""
+        if self._submission.plan:
+            return self._submission.prefetch()
+        outcome = self._submission.run(IMPORT_ONLY)
+        return None if outcome.ok else outcome
 
     def finish_import_check(self) -> None:
         if self._checker is None:
@@ -144,10 +153,8 @@ class JudgePlugin:
         except SandboxError as exc:  # the grader is broken, not the submission: re-raised
             self.sandbox_error = exc  # after pytest, which would count it as a test's fault
             raise
-        if not outcome.ok:
+        if outcome is not None:
             self.import_failure = self._submission.explain(outcome, "regression.py")
-        else:
-            self._submission.prefetch()
 
     @pytest.fixture
     def submission(self, request: pytest.FixtureRequest) -> Submission:

@@ -41,6 +41,12 @@ VARIANTS = {
             return w * x + b
         """,
 }
+# ...and ones that never import: the first group must say so, as the import check would
+NO_IMPORT = {
+    "loops_at_import": "\nwhile True:\n    pass\n",
+    "exits_at_import": "\nimport sys\nsys.exit(3)\n",
+    "syntax_error": "\ndef forward(x, w, b:\n    return x\n",
+}
 LIMITS = Limits(wall_seconds=2, cpu_seconds=2)  # the hang costs its limit: keep it short
 
 
@@ -48,7 +54,7 @@ LIMITS = Limits(wall_seconds=2, cpu_seconds=2)  # the hang costs its limit: keep
 def submissions(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("plan")
     paths = {}
-    for name, body in VARIANTS.items():
+    for name, body in {**VARIANTS, **NO_IMPORT}.items():
         paths[name] = folder / f"{name}.py"
         paths[name].write_text(BASE + textwrap.dedent(body))
     return paths
@@ -94,12 +100,25 @@ def test_a_plan_changes_nothing_but_speed(graders, submissions, name):
     assert 0 < grouped.score < grouped.max_score
 
 
+@pytest.mark.parametrize("name", sorted(NO_IMPORT))
+def test_a_plan_reports_an_import_failure_as_the_import_check_does(graders, submissions,
+                                                                    name):
+    planned, unplanned = graders
+    unplanned._plan.clear()
+    alone = unplanned.grade(submissions[name])
+    grouped = planned.grade(submissions[name])
+    assert grouped.score == alone.score == 0
+    assert grouped.notes == alone.notes and grouped.notes
+    assert _view(grouped) == _view(alone)
+
+
 def test_a_planned_grading_starts_few_workers(graders):
     planned, unplanned = graders
     unplanned._plan.clear()
     alone_runs, planned_runs = _count_workers(unplanned), _count_workers(planned)
     alone, grouped = unplanned.grade(REFERENCE), planned.grade(REFERENCE)
     assert grouped.score == alone.score == grouped.max_score
-    # the import check, then one worker per scenario, against one per call
-    assert len(planned_runs) <= 1 + len(planned._plan) < len(alone_runs), (planned_runs,
+    # one worker per scenario (the first also tells that the submission imports), against
+    # an import check and then one worker per call
+    assert len(planned_runs) == len(planned._plan) < len(alone_runs) - 1, (planned_runs,
                                                                            alone_runs)

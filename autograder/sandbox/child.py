@@ -128,6 +128,7 @@ def _attempt_many(request: dict, scenarios: dict[str, Scenario], limits: Limits)
     if isinstance(module, dict):
         _send(module, limits, line=True)
         return
+    _send({"status": "imported"}, limits, line=True)  # so a later hang is the call's, not this
     for name, args in calls:
         _send(_call(scenarios[name], module, args, request), limits, line=True)
 

@@ -89,30 +89,34 @@ class Sandbox:
         return self._outcome(*self._exchange(request))
 
     def run_many(self, submission: Path, module: str, calls: list[tuple[str, dict]]
-                 ) -> list[Outcome | None]:
+                 ) -> tuple[Outcome | None, list[Outcome | None]]:
         """Run several scenarios one after another in one fresh worker: the submission is
-        imported once, and the guard restores the scenario's world after every call. A call
-        that ends the worker (a hang, os._exit, a crash) gets that outcome; the calls after
-        it never ran and come back as None, for the caller to run on their own."""
+        imported once, and the guard restores the scenario's world after every call.
+        Returns why the submission did not import (None if it did), and each call's outcome.
+        A call that ends the worker (a hang, os._exit, a crash) gets that outcome; the calls
+        after it never ran and come back as None, for the caller to run on their own."""
         self._ready()
         request = {"scenario": MANY, "args": {"calls": [[n, a] for n, a in calls]},
                    "module": module, "path": str(Path(submission).resolve()),
                    "filename": f"{module}.py"}
         reply, data = self._exchange(request)
         output, printed, seconds = self._collect(reply)
+        lines = data.split(b"\n")
+        first = _parse(lines[0])
+        if first is None or first.get("status") != "imported":
+            problem = (self._from_exit(reply, output, seconds) if first is None
+                       else self._from_report(first, output, printed, seconds))
+            return problem, [None] * len(calls)
         outcomes: list[Outcome | None] = []
-        for line in data.split(b"\n")[: len(calls)]:
+        for line in lines[1: len(calls) + 1]:
             report = _parse(line)
             if report is None:
                 break
-            outcome = self._from_report(report, output, printed, seconds)
-            if outcome.status == "import_error":  # imported once, for every call
-                return [outcome] * len(calls)
-            outcomes.append(outcome)
+            outcomes.append(self._from_report(report, output, printed, seconds))
             output = ""  # what the worker printed goes with the first outcome only
         if len(outcomes) < len(calls):
             outcomes.append(self._from_exit(reply, output, seconds))
-        return outcomes + [None] * (len(calls) - len(outcomes))
+        return None, outcomes + [None] * (len(calls) - len(outcomes))
 
     def _exchange(self, request: dict) -> tuple[dict, bytes]:
         """Send one request to the zygote; return its reply and what the worker sent back."""
