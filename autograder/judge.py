@@ -222,7 +222,8 @@ def run_hidden_tests(submission: Submission, tests: Path, failure: str | None = 
     # per session, ~190 ms per submission once torch is loaded.
     unneeded = ["cacheprovider", "randomly", "unraisableexception", "threadexception",
                 "faulthandler", "doctest", "junitxml", "pastebin", "stepwise", "lfplugin",
-                "logging", "warnings"]
+                "logging", "warnings", "tmpdir", "monkeypatch", "recwarn", "setuponly",
+                "setupplan", "legacypath", "python_path", "debugging", "unittest", "subtests"]
     args = [str(tests), *(f"-pno:{name}" for name in unneeded), "-q",
             "--rootdir", str(tests), "-c", "/dev/null", "--import-mode=importlib",
             "--assert=plain",  # tests fail with fail(); rewriting asserts cost a compile each
