@@ -178,7 +178,8 @@ def _set_limits(limits: Limits, baseline_vm: int) -> None:
     def cap(which: int, value: int) -> None:
         resource.setrlimit(which, (value, value))
 
-    cap(resource.RLIMIT_CPU, limits.cpu_seconds)
+    # SIGXCPU at the soft limit names the limit; the hard one, a second on, is SIGKILL
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
     cap(resource.RLIMIT_AS, baseline_vm + limits.memory_mb * 1024 * 1024)
     cap(resource.RLIMIT_FSIZE, limits.output_bytes)
     cap(resource.RLIMIT_CORE, 0)
