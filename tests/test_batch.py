@@ -356,7 +356,9 @@ def test_ctrl_c_keeps_only_complete_results_and_the_rerun_survives_a_dead_worker
 
     # one finished submission changed since: its saved result is stale, so it is regraded
     changed = sorted((out / "results").glob("*.json"))[0].stem
-    shutil.copy(SKELETON, folder / changed)
+    shutil.copy(SKELETON, folder / changed)  # a comment too: it may have been a skeleton
+    with open(folder / changed, "a") as f:
+        f.write("\n# changed since the first run\n")
     rerun = batch_in_background(folder, "--out", str(out), "--jobs", "2")
     seen = [rerun.stderr.readline() for _ in range(2)]  # "N already graded", "[1/M] ..."
     assert seen[1].startswith("[1/"), seen

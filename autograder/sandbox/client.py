@@ -23,6 +23,7 @@ from autograder.limits import DEFAULT_LIMITS, Limits
 # The built-in scenario: does the submission import at all? Defined here, not in child.py,
 # so the judge can start the zygote before anything imports torch (child.py does).
 IMPORT_ONLY = "__import__"
+MAX_REQUEST = 1 << 20  # the zygote reads a request in one piece of at most this many bytes
 MANY = "__many__"  # several scenarios, one after another, in one worker (Sandbox.run_many)
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -85,8 +86,8 @@ class Sandbox:
         """Run `scenario(module, **args)` in a fresh confined worker that imports `submission`."""
         self._ready()
         request = {"scenario": scenario, "args": args, "module": module,
-                   "path": str(Path(submission).resolve()), "filename": f"{module}.py"}
-        return self._outcome(*self._exchange(request))
+                   "filename": f"{module}.py"}
+        return self._outcome(*self._exchange(request, submission))
 
     def run_many(self, submission: Path, module: str, calls: list[tuple[str, dict]]
                  ) -> tuple[Outcome | None, list[Outcome | None]]:
@@ -97,9 +98,8 @@ class Sandbox:
         after it never ran and come back as None, for the caller to run on their own."""
         self._ready()
         request = {"scenario": MANY, "args": {"calls": [[n, a] for n, a in calls]},
-                   "module": module, "path": str(Path(submission).resolve()),
-                   "filename": f"{module}.py"}
-        reply, data = self._exchange(request)
+                   "module": module, "filename": f"{module}.py"}
+        reply, data = self._exchange(request, submission)
         output, printed, seconds = self._collect(reply)
         lines = data.split(b"\n")
         first = _parse(lines[0])
@@ -118,13 +118,20 @@ class Sandbox:
             outcomes.append(self._from_exit(reply, output, seconds))
         return None, outcomes + [None] * (len(calls) - len(outcomes))
 
-    def _exchange(self, request: dict) -> tuple[dict, bytes]:
-        """Send one request to the zygote; return its reply and what the worker sent back."""
+    def _exchange(self, request: dict, submission: Path) -> tuple[dict, bytes]:
+        """Send one request to the zygote; return its reply and what the worker sent back.
+        The submission travels as an open file, not a path: the zygote's mount namespace
+        need not see the folder it is in (a checkout under /root, say)."""
+        message = json.dumps(request).encode()
+        if len(message) > MAX_REQUEST:
+            raise SandboxError(f"a request of {len(message)} bytes is over {MAX_REQUEST}")
+        source = os.open(submission, os.O_RDONLY)
         read_end, write_end = os.pipe()
         try:
-            socket.send_fds(self._sock, [json.dumps(request).encode()], [write_end])
+            socket.send_fds(self._sock, [message], [write_end, source])
         finally:
             os.close(write_end)
+            os.close(source)
         try:
             data = self._drain(read_end)
         finally:
@@ -210,7 +217,7 @@ class Sandbox:
         """A worker said its confinement failed. The submission can say so too (it owns the
         result pipe), so believe it only if a worker that imports an empty file says so too."""
         reply, data = self._exchange({"scenario": IMPORT_ONLY, "args": {}, "module": "empty",
-                                      "path": os.devnull, "filename": "empty.py"})
+                                      "filename": "empty.py"}, Path(os.devnull))
         if reply.get("error"):
             raise SandboxError(reply["error"])
         shutil.rmtree(reply["scratch"], ignore_errors=True)

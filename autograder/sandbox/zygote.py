@@ -63,17 +63,19 @@ _SCRATCH: list[Path] = []  # every scratch folder this zygote made
 
 
 def _serve(sock: socket.socket, scenarios: dict, limits, iso) -> None:
+    from autograder.sandbox.client import MAX_REQUEST
+
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 1)
+            message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 2)
         except OSError:
             return
         if not message:
             return  # the judge has gone
         request = json.loads(message)
-        result_fd = fds[0]
         try:
-            reply = _run_one(request, result_fd, scenarios, limits, iso)
+            result_fd, source_fd = fds
+            reply = _run_one(request, result_fd, source_fd, scenarios, limits, iso)
         except Exception:  # a fault of ours: say so and go on with the next request
             reply = {"exit": None, "error": traceback.format_exc(limit=3)}
         finally:
@@ -105,7 +107,8 @@ def _send(sock: socket.socket, data: dict) -> None:
     sock.sendall(json.dumps(data).encode() + b"\n")
 
 
-def _run_one(request: dict, result_fd: int, scenarios: dict, limits, iso) -> dict:
+def _run_one(request: dict, result_fd: int, source_fd: int, scenarios: dict, limits, iso
+             ) -> dict:
     from autograder.sandbox import child
     from autograder.sandbox.confine import mount_work, unmount_work
 
@@ -118,7 +121,8 @@ def _run_one(request: dict, result_fd: int, scenarios: dict, limits, iso) -> dic
     work.mkdir()
     mounted = mount_work(work, iso, limits.scratch_mb)
     target = work / request["filename"]
-    shutil.copyfile(request["path"], target)
+    with open(source_fd, "rb", closefd=False) as source, open(target, "wb") as copy:
+        shutil.copyfileobj(source, copy)
     output = scratch / "output.txt"
     out_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     if iso.uid is not None:
