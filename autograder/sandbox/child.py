@@ -136,25 +136,22 @@ def _attempt_many(request: dict, scenarios: dict[str, Scenario], limits: Limits)
 def _import(request: dict, guard: Guard) -> ModuleType | dict:
     """The submission's module, or the report of why it does not import."""
     try:
-        module = _import_submission(Path(request["filename"]), request["module"])
+        return _import_submission(Path(request["filename"]), request["module"])
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: nothing escapes
-        guard.restore()
         return {"status": "import_error", "error": describe(exc, request["source"])}
-    guard.restore()
-    return module
+    finally:  # after describe(), which runs the exception's own code
+        guard.restore()
 
 
 def _call(scenario: Scenario, module: ModuleType, args: dict, request: dict) -> dict:
-    guard = scenario.guard
     try:
-        value = scenario.function(guard.view(module), **args)
+        value = scenario.function(scenario.guard.view(module), **args)
     except NotImplementedError as exc:
-        guard.restore()
         return {"status": "not_implemented", "error": describe(exc, request["source"])}
     except BaseException as exc:
-        guard.restore()
         return {"status": "error", "error": describe(exc, request["source"])}
-    guard.restore()
+    finally:  # after describe(), which runs the exception's own code
+        scenario.guard.restore()
     return {"status": "ok", "value": value}
 
 
