@@ -36,7 +36,7 @@ def fail(message: str) -> NoReturn:
 
 @dataclass
 class Submission:
-    """One student's code, seen only through the sandbox. Tests call `run` or `call`."""
+    """One student's code, seen only through the sandbox: tests call `run`."""
 
     path: Path
     module: str
@@ -77,14 +77,6 @@ class Submission:
                 if outcome is not None:
                     self._done[(scenario, key)] = outcome
         return None
-
-    def call(self, scenario: str, *, what: str, **args: Any) -> Any:
-        """Run a scenario and return its data; anything but success fails the test with
-        feedback that names `what` (e.g. "forward()") and what went wrong."""
-        outcome = self.run(scenario, **args)
-        if not outcome.ok:
-            fail(self.explain(outcome, what))
-        return outcome.value
 
     def explain(self, outcome: Outcome, what: str) -> str:
         """What went wrong, for the student. In a hidden test the student's own exception
