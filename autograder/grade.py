@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.judge import Submission, run_hidden_tests
+from autograder.judge import Call, Submission, run_hidden_tests
 from autograder.limits import DEFAULT_LIMITS, Limits
 from autograder.results import GradingResult, report, write_results_json
 from autograder.sandbox import Sandbox
@@ -50,8 +50,8 @@ class Grader:
         self.sandbox = Sandbox(self.homework.scenarios, limits)
         self._staging = tempfile.TemporaryDirectory(prefix="grader-")
         # the hidden tests' scenario calls, learnt while grading: later submissions run
-        # each scenario's calls in one worker (Submission.prefetch)
-        self._plan: dict[str, list[str]] = {}
+        # the planned calls in one worker (Submission.prefetch)
+        self._plan: list[Call] = []
 
     def grade(self, upload: Path) -> GradingResult:
         module = self.homework.module

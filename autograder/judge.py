@@ -34,6 +34,13 @@ def fail(message: str) -> NoReturn:
     raise Feedback(message)
 
 
+Call = tuple[str, str]  # a scenario's name and its arguments as canonical JSON
+
+# Outcomes of limits that a worker's calls share (wall clock, CPU, memory, output): a call
+# that meets one after other calls in the same worker might not meet it alone.
+_SHARED_LIMITS = {"timeout", "cpu", "memory", "output"}
+
+
 @dataclass
 class Submission:
     """One student's code, seen only through the sandbox: tests call `run`."""
@@ -44,38 +51,55 @@ class Submission:
     source_lines: list[str]
     public: bool = True  # False inside hidden tests: the student's own error text is withheld
     log: list[str] = field(default_factory=list)  # what the worker printed, for the TA
-    # The scenario calls the hidden tests made on earlier submissions, shared by a Grader:
-    # scenario name -> its calls' arguments (canonical JSON), in first-seen order.
-    plan: dict[str, list[str]] = field(default_factory=dict)
-    _done: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    # The scenario calls the hidden tests made on earlier submissions, shared by a Grader,
+    # in first-seen order: they run together in one worker (prefetch).
+    plan: list[Call] = field(default_factory=list)
+    _done: dict[Call, Outcome] = field(default_factory=dict)
+    _pending: list[Call] = field(default_factory=list)  # planned, no outcome yet
+    _alone: set[Call] = field(default_factory=set)  # to run only first in a worker
 
     def run(self, scenario: str, **args: Any) -> Outcome:
-        key = json.dumps(args, sort_keys=True)
-        outcome = self._done.pop((scenario, key), None)
+        call = (scenario, json.dumps(args, sort_keys=True))
+        if call not in self._done and call in self._pending:
+            self._run_group(call)
+        outcome = self._done.pop(call, None)
         if outcome is None:
             outcome = self.sandbox.run(self.path, self.module, scenario, **args)
-            if scenario != IMPORT_ONLY:  # with a plan, the first group tells that instead
-                calls = self.plan.setdefault(scenario, [])
-                if key not in calls:
-                    calls.append(key)
+            if scenario != IMPORT_ONLY and call not in self.plan:
+                self.plan.append(call)  # with a plan, the first group tells the import
         if outcome.output:
             self.log.append(f"[{scenario}] {outcome.output}")
         return outcome
 
     def prefetch(self) -> Outcome | None:
-        """Run the planned calls of each scenario together, one worker per scenario (say,
-        forward() on every input the tests will give it) instead of one worker per call.
-        A call whose group ended early (a hang, a crash) is simply run again on its own
-        when a test asks for it, in a fresh worker, as without a plan. Returns why the
-        submission does not import, or None: the first group answers that too."""
-        for scenario, keys in self.plan.items():
-            calls = [(scenario, json.loads(key)) for key in keys]
-            problem, outcomes = self.sandbox.run_many(self.path, self.module, calls)
-            if problem is not None:
-                return problem
-            for key, outcome in zip(keys, outcomes, strict=True):
-                if outcome is not None:
-                    self._done[(scenario, key)] = outcome
+        """Run every planned call in one worker (the submission imported once, the guard
+        restoring the scenarios' world after each call) instead of one worker per call.
+        Returns why the submission does not import, or None: the group answers that too."""
+        self._pending = list(self.plan)
+        return self._run_group(self._pending[0]) if self._pending else None
+
+    def _run_group(self, first: Call) -> Outcome | None:
+        """Run `first` and, after it, the pending calls planned after it, in one worker.
+        The result is the same as one worker per call: a call first in its worker is a
+        lone call, and the calls a worker did not finish stay pending, to run (first) when
+        a test asks for them. So does a call that met a shared limit after other calls
+        (see _SHARED_LIMITS): it runs again alone when asked. Nothing is run ahead of a
+        test that asks for it twice, so a call that hangs costs at most two time limits."""
+        start = self.plan.index(first)
+        group = [first, *(c for c in self._pending
+                          if c not in self._alone and self.plan.index(c) > start)]
+        problem, outcomes = self.sandbox.run_many(
+            self.path, self.module, [(name, json.loads(args)) for name, args in group])
+        if problem is not None:
+            return problem
+        for position, (call, outcome) in enumerate(zip(group, outcomes, strict=True)):
+            if outcome is None:
+                continue
+            if position and outcome.status in _SHARED_LIMITS:
+                self._alone.add(call)
+                continue
+            self._done[call] = outcome
+            self._pending.remove(call)
         return None
 
     def explain(self, outcome: Outcome, what: str) -> str:

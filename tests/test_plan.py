@@ -1,7 +1,8 @@
-"""A Grader that has learnt the hidden tests' scenario calls runs each scenario's calls in
-one worker (Submission.prefetch), not one worker per call. That must change nothing but
-the speed: the same scores and feedback, also when one call of a group hangs or ends its
-worker (the calls after it then run on their own, in fresh workers, as without a plan)."""
+"""A Grader that has learnt the hidden tests' scenario calls runs them all in one worker
+(Submission.prefetch), not one worker per call. That must change nothing but the speed:
+the same scores and feedback, also when one call of the group hangs or ends its worker
+(the calls after it then run when asked, first in a fresh worker, as without a plan), and
+when the calls together would meet a limit that each call alone stays under."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ NO_IMPORT = {
     "exits_at_import": "\nimport sys\nsys.exit(3)\n",
     "syntax_error": "\ndef forward(x, w, b:\n    return x\n",
 }
+# right, but each call of forward() takes 0.4 s: alone, a call stays well under the 2 s
+# limit below; the planned calls together (forward() runs in seven) would not
+SLOW = """
+    import time
+
+    def forward(x, w, b):
+        time.sleep(0.4)
+        return w * x + b
+    """
 # the hang costs its limit: keep it short (and the CPU limit out of the wall limit's way)
 LIMITS = Limits(wall_seconds=2, cpu_seconds=10)
 
@@ -55,7 +65,7 @@ LIMITS = Limits(wall_seconds=2, cpu_seconds=10)
 def submissions(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("plan")
     paths = {}
-    for name, body in {**VARIANTS, **NO_IMPORT}.items():
+    for name, body in {**VARIANTS, **NO_IMPORT, "slow": SLOW}.items():
         paths[name] = folder / f"{name}.py"
         paths[name].write_text(BASE + textwrap.dedent(body))
     return paths
@@ -119,7 +129,18 @@ def test_a_planned_grading_starts_few_workers(graders):
     alone_runs, planned_runs = _count_workers(unplanned), _count_workers(planned)
     alone, grouped = unplanned.grade(REFERENCE), planned.grade(REFERENCE)
     assert grouped.score == alone.score == grouped.max_score
-    # one worker per scenario (the first also tells that the submission imports), against
-    # an import check and then one worker per call
-    assert len(planned_runs) == len(planned._plan) < len(alone_runs) - 1, (planned_runs,
-                                                                           alone_runs)
+    # one worker for every call (it also tells that the submission imports), against an
+    # import check and then one worker per call
+    assert planned_runs == [f"{planned._plan[0][0]} x{len(planned._plan)}"], planned_runs
+    assert len(alone_runs) == 1 + len(planned._plan), alone_runs
+
+
+def test_calls_that_meet_a_limit_only_together_run_again_alone(graders, submissions):
+    planned, unplanned = graders
+    unplanned._plan.clear()
+    runs = _count_workers(planned)
+    alone = unplanned.grade(submissions["slow"])
+    grouped = planned.grade(submissions["slow"])
+    assert alone.score == alone.max_score, _view(alone)
+    assert _view(grouped) == _view(alone)
+    assert len(runs) > 1, runs  # the group timed out part way, and the rest ran after
