@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.judge import Call, Submission, run_hidden_tests
+from autograder.judge import Call, HiddenTests, Submission
 from autograder.limits import DEFAULT_LIMITS, Limits
 from autograder.results import GradingResult, report, write_results_json
 from autograder.sandbox import Sandbox
@@ -48,6 +48,7 @@ class Grader:
         self.homework = homework or Homework.load()
         _protect(self.homework.secrets)
         self.sandbox = Sandbox(self.homework.scenarios, limits)
+        self.hidden = HiddenTests(self.homework.tests)  # collects while the zygote starts
         self._staging = tempfile.TemporaryDirectory(prefix="grader-")
         # the hidden tests' scenario calls, learnt while grading: later submissions run
         # the planned calls in one worker (Submission.prefetch)
@@ -61,13 +62,13 @@ class Grader:
             source = located.module_source()
         except NoSubmission as exc:
             submission = Submission(upload, module, self.sandbox, [])
-            result = run_hidden_tests(submission, self.homework.tests, failure=str(exc))
+            result = self.hidden.grade(submission, failure=str(exc))
             result.ungradable = str(exc)
         else:
             staged.write_text(source)  # the zygote copies this, never the upload itself
             submission = Submission(staged, module, self.sandbox, source.splitlines(),
                                     plan=self._plan)
-            result = run_hidden_tests(submission, self.homework.tests)
+            result = self.hidden.grade(submission)
             result.notes[:0] = located.notes
         result.submission = str(upload)
         result.isolation = self.sandbox.isolation
@@ -76,8 +77,11 @@ class Grader:
         return result
 
     def close(self) -> None:
-        self.sandbox.close()
-        self._staging.cleanup()
+        try:
+            self.sandbox.close()  # first: a test waiting on a worker then ends at once
+        finally:
+            self.hidden.close()
+            self._staging.cleanup()
 
     def __enter__(self) -> Grader:
         return self

@@ -13,6 +13,8 @@ import concurrent.futures
 import contextlib
 import io
 import json
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,20 +139,115 @@ _BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
                        if isinstance(value, type) and issubclass(value, BaseException)}
 
 
-class JudgePlugin:
-    """Collects one result per hidden test; the only writer of results is the caller."""
+class HiddenTests:
+    """One pytest session over the hidden tests that grades upload after upload: the
+    tests are collected, and what they import (torch, the reference) loaded, once per
+    Grader rather than once per submission (that was ~40 ms of each).
 
-    def __init__(self, submission: Submission) -> None:
-        self._submission = submission
-        self.results: list[TestResult] = []
-        self.import_failure: str | None = None
-        self.collect_errors: list[str] = []
+    pytest.main runs in a thread of its own, for the HiddenTests' whole life; its test
+    loop (pytest_runtestloop below) takes one submission at a time from `grade` and runs
+    every test on it, through pytest's own run protocol (setup, call, teardown, hooks)."""
+
+    def __init__(self, tests: Path) -> None:
+        self.tests = tests
+        self._jobs: queue.SimpleQueue[tuple[Submission, str | None] | None] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[GradingResult | BaseException] = queue.SimpleQueue()
+        self._ended: BaseException | None = None
+        self._collect_errors: list[str] = []
+        # what one grading collects
+        self._submission: Submission | None = None
+        self._results: list[TestResult] = []
+        self._import_failure: str | None = None
         self._checker: concurrent.futures.Future | None = None
-        self.sandbox_error: SandboxError | None = None
+        self._sandbox_error: SandboxError | None = None
+        self._thread = threading.Thread(target=self._session, name="hidden-tests", daemon=True)
+        self._thread.start()
 
-    def start_import_check(self) -> None:
-        """Does the submission import at all? Asked in a thread, so that pytest collects
-        the hidden tests (and imports what they need, torch) while the zygote starts."""
+    def grade(self, submission: Submission, failure: str | None = None) -> GradingResult:
+        """Run every hidden test on one submission. With `failure` (nothing gradable was
+        uploaded) every test fails with that message."""
+        if self._ended is not None:
+            raise self._ended
+        self._jobs.put((submission, failure))
+        answer = self._answers.get()
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout=30)
+
+    # --- the session's thread --------------------------------------------------------------
+
+    def _session(self) -> None:
+        # Plugins a judge does not need; unraisableexception alone ran two full
+        # gc.collect() per session, ~190 ms per submission once torch is loaded. capture
+        # and terminal would hold the process's stdout for the session's whole life.
+        unneeded = ["cacheprovider", "randomly", "unraisableexception", "threadexception",
+                    "faulthandler", "doctest", "junitxml", "pastebin", "stepwise", "lfplugin",
+                    "logging", "warnings", "tmpdir", "monkeypatch", "recwarn", "setuponly",
+                    "setupplan", "legacypath", "python_path", "debugging", "unittest",
+                    "subtests", "capture", "terminal"]
+        args = [str(self.tests), *(f"-pno:{name}" for name in unneeded),
+                "--rootdir", str(self.tests), "-c", "/dev/null", "--import-mode=importlib",
+                "--assert=plain",  # tests fail with fail(); rewriting asserts cost a compile each
+                "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        try:
+            with _PYTEST:
+                code = pytest.main(args, plugins=[self])
+            ended: BaseException = RuntimeError(
+                f"the hidden tests did not run (pytest exit {code}):\n"
+                + "\n".join(self._collect_errors))
+        except BaseException as exc:
+            ended = exc
+        if self._ended is None:
+            self._ended = ended
+            self._answers.put(ended)  # for a grade() waiting on a session that ended
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        if self._collect_errors or not session.items:
+            return True  # pytest.main returns, and _session says why
+        _PYTEST.release()
+        try:
+            while (job := self._jobs.get()) is not None:
+                with _PYTEST:
+                    try:
+                        answer: GradingResult | BaseException = self._run(session.items, *job)
+                    except BaseException as exc:  # for the caller; the session goes on
+                        answer = exc
+                self._answers.put(answer)
+        finally:
+            _PYTEST.acquire()
+        self._ended = RuntimeError("the hidden tests' session is closed")
+        return True
+
+    def _run(self, items: list[pytest.Item], submission: Submission,
+             failure: str | None) -> GradingResult:
+        started = time.monotonic()
+        self._submission, self._results = submission, []
+        self._import_failure, self._sandbox_error = failure, None
+        if not failure:
+            self._start_import_check()
+        with contextlib.redirect_stdout(io.StringIO()):
+            for item, nextitem in zip(items, [*items[1:], None], strict=True):
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        self._finish_import_check()  # if no test asked for the submission
+        if self._sandbox_error:
+            raise self._sandbox_error
+        return GradingResult(
+            tests=self._results,
+            seconds=time.monotonic() - started,
+            submission=str(submission.path),
+            notes=[self._import_failure] if self._import_failure else [],
+            output="\n".join(submission.log),
+        )
+
+    def _start_import_check(self) -> None:
+        """Does the submission import at all? Asked in a thread, so that the tests' setup
+        runs meanwhile."""
         self._checker = concurrent.futures.ThreadPoolExecutor(1).submit(self._check_import)
 
     def _check_import(self) -> Outcome | None:
@@ -161,23 +258,25 @@ class JudgePlugin:
         outcome = self._submission.run(IMPORT_ONLY)
         return None if outcome.ok else outcome
 
-    def finish_import_check(self) -> None:
+    def _finish_import_check(self) -> None:
         if self._checker is None:
             return
         checker, self._checker = self._checker, None
         try:
             outcome = checker.result()
         except SandboxError as exc:  # the grader is broken, not the submission: re-raised
-            self.sandbox_error = exc  # after pytest, which would count it as a test's fault
+            self._sandbox_error = exc  # after the tests, which would count it as a test's fault
             raise
         if outcome is not None:
-            self.import_failure = self._submission.explain(outcome, "regression.py")
+            self._import_failure = self._submission.explain(outcome, "regression.py")
+
+    # --- what the hidden tests see, and what is recorded of them ---------------------------
 
     @pytest.fixture
     def submission(self, request: pytest.FixtureRequest) -> Submission:
-        self.finish_import_check()  # before the sandbox runs anything else
-        if self.import_failure:
-            fail(self.import_failure)
+        self._finish_import_check()  # before the sandbox runs anything else
+        if self._import_failure:
+            fail(self._import_failure)
         self._submission.public = request.node.get_closest_marker("visible") is not None
         return self._submission
 
@@ -187,7 +286,7 @@ class JudgePlugin:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.collect_errors.append(str(report.longrepr))
+            self._collect_errors.append(str(report.longrepr))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo
@@ -199,7 +298,7 @@ class JudgePlugin:
             return None  # a skip, an exit, a KeyboardInterrupt: pytest's own handling
         passed = excinfo is None
         if call.when == "call" or (call.when == "setup" and not passed):
-            self.results.append(self._result(item, call, passed))
+            self._results.append(self._result(item, call, passed))
         return pytest.TestReport(
             item.nodeid, item.location, {}, "passed" if passed else "failed",
             None if passed else f"{excinfo.typename}: {excinfo.value}", call.when, [],
@@ -225,38 +324,7 @@ class JudgePlugin:
         )
 
 
-def run_hidden_tests(submission: Submission, tests: Path, failure: str | None = None
-                     ) -> GradingResult:
-    """Run the hidden tests in `tests` against one submission; return the graded result.
-    With `failure` (nothing gradable was uploaded) every test fails with that message."""
-    started = time.monotonic()
-    plugin = JudgePlugin(submission)
-    if failure:
-        plugin.import_failure = failure
-    else:
-        plugin.start_import_check()
-    # Plugins a judge does not need; unraisableexception alone ran two full gc.collect()
-    # per session, ~190 ms per submission once torch is loaded.
-    unneeded = ["cacheprovider", "randomly", "unraisableexception", "threadexception",
-                "faulthandler", "doctest", "junitxml", "pastebin", "stepwise", "lfplugin",
-                "logging", "warnings", "tmpdir", "monkeypatch", "recwarn", "setuponly",
-                "setupplan", "legacypath", "python_path", "debugging", "unittest", "subtests"]
-    args = [str(tests), *(f"-pno:{name}" for name in unneeded), "-q",
-            "--rootdir", str(tests), "-c", "/dev/null", "--import-mode=importlib",
-            "--assert=plain",  # tests fail with fail(); rewriting asserts cost a compile each
-            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    with contextlib.redirect_stdout(io.StringIO()) as chatter:
-        code = pytest.main(args, plugins=[plugin])
-    plugin.finish_import_check()  # if no test asked for the submission
-    if plugin.sandbox_error:
-        raise plugin.sandbox_error
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or plugin.collect_errors:
-        raise RuntimeError(f"the hidden tests did not run (pytest exit {code}):\n"
-                           + "\n".join(plugin.collect_errors) + chatter.getvalue()[-3000:])
-    return GradingResult(
-        tests=plugin.results,
-        seconds=time.monotonic() - started,
-        submission=str(submission.path),
-        notes=[plugin.import_failure] if plugin.import_failure else [],
-        output="\n".join(submission.log),
-    )
+# Held by a session's thread while it runs pytest (collecting, grading), not while it
+# waits: sessions of several Graders in one process (a test suite) never run at once,
+# so their imports, sys.stdout and pytest's process-wide state never interleave.
+_PYTEST = threading.Lock()

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from autograder.grade import Grader, examples
+from autograder.grade import Grader, Homework, examples
 from autograder.results import GradingResult, report, to_gradescope, write_results_json
 from autograder.tests import hidden
 
@@ -443,3 +445,31 @@ def test_hidden_inputs_cover_the_cases():
 
 def torch_shape(value) -> list[int]:
     return [len(value), *torch_shape(value[0])] if isinstance(value, list) else []
+
+
+# ---------------------------------------------------------------- one pytest session per Grader
+
+
+def test_the_session_leaves_the_process_output_alone():
+    """The hidden tests' pytest session lives as long as its Grader: it must not hold
+    sys.stdout (pytest's capture would swallow a TA's report printed meanwhile)."""
+    before = sys.stdout, sys.stderr
+    with Grader() as grader:
+        assert (sys.stdout, sys.stderr) == before
+        assert grader.grade(SOLUTION).score == 10
+        assert (sys.stdout, sys.stderr) == before
+
+
+def test_broken_hidden_tests_stop_grading_with_the_reason(tmp_path):
+    """A hidden test file that does not import is the course staff's fault: every grade
+    says so (with the file), never a score of zero for the student."""
+    tests = tmp_path / "tests"
+    shutil.copytree(ROOT / "autograder" / "tests", tests)
+    # a new file: pytest names hidden test modules by file name, and the process has
+    # imported the real test_2_loss.py already
+    (tests / "test_5_broken.py").write_text("def test_broken(:\n")
+    with Grader(Homework.load(tests)) as grader:
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match="did not run") as caught:
+                grader.grade(SOLUTION)
+            assert "test_5_broken.py" in str(caught.value)

@@ -51,7 +51,10 @@ def main() -> None:
     gc.freeze()
     _collapse_to_huge_pages()
     sock = socket.socket(fileno=0)
-    _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing})
+    try:
+        _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing})
+    except OSError:
+        return  # the judge closed before we were ready: nothing to serve
     try:
         _serve(sock, scenarios, limits, iso)
     finally:  # the judge removes each scratch folder; these are what a dead judge left
