@@ -10,9 +10,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 from autograder.grade import Grader
 from autograder.limits import Limits
+from autograder.sandbox.guard import Guard
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "solutions" / "regression.py"
@@ -144,3 +146,17 @@ def test_calls_that_meet_a_limit_only_together_run_again_alone(graders, submissi
     assert alone.score == alone.max_score, _view(alone)
     assert _view(grouped) == _view(alone)
     assert len(runs) > 1, runs  # the group timed out part way, and the rest ran after
+
+
+def test_the_guard_puts_back_torch_modes_a_call_may_change():
+    """Calls share a worker: what one call switches in torch must not reach the next."""
+    guard = Guard({})
+    try:
+        torch.set_default_dtype(torch.float64)
+        torch.set_grad_enabled(False)
+        guard.restore()
+        assert torch.get_default_dtype() is torch.float32
+        assert torch.is_grad_enabled()
+    finally:
+        torch.set_default_dtype(torch.float32)
+        torch.set_grad_enabled(True)

@@ -1,4 +1,4 @@
-"""The untrusted side: a pre-started zygote forks one confined worker per scenario."""
+"""The untrusted side: a pre-started zygote forks confined workers that run scenarios."""
 
 from autograder.sandbox.client import Outcome, Sandbox, SandboxError
 

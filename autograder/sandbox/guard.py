@@ -59,6 +59,7 @@ class Guard:
         self._callbacks = list(_gc_callbacks)
         self._handlers = {s: signal.getsignal(s) for s in _SIGNALS}
         self._grad = torch.is_grad_enabled()
+        self._dtype = torch.get_default_dtype()
 
     def restore(self) -> None:
         """Put everything back. Builtins first, without using them: they may be patched."""
@@ -81,6 +82,8 @@ class Guard:
         while torch._C._len_torch_dispatch_stack():
             torch._C._pop_torch_dispatch_stack()
         torch.set_grad_enabled(self._grad)
+        if torch.get_default_dtype() is not self._dtype:
+            torch.set_default_dtype(self._dtype)
         for current, snapshot in self._modules:
             _put_back(current, snapshot, remove_added=False)
         for scope, snapshot in self._scenario:

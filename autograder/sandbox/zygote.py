@@ -1,4 +1,4 @@
-"""The pre-started worker: imports torch once, then forks one confined child per scenario.
+"""The pre-started worker: imports torch once, then forks one confined child per request.
 
 Run by the judge as `python -m autograder.sandbox.zygote SCENARIOS LIMITS_JSON`; it talks
 over a Unix socket on fd 0. Each request brings a result pipe (as a passed descriptor), a
