@@ -1,8 +1,9 @@
 """Find the file to grade in what a student uploaded, and say which one was used.
 
 A notebook is turned into a module here, in the judge: its code cells in order, with
-IPython-only lines (magics, shell escapes) and the otter `grader.check` cells left out,
-so it is graded by the same hidden tests and the same sandbox as a `.py` file.
+IPython-only lines (magics, shell escapes) and the otter `grader.check` cells left out
+and Jupyter's display() defined, so it is graded by the same hidden tests and the same
+sandbox as a `.py` file.
 """
 
 from __future__ import annotations
@@ -107,7 +108,13 @@ def notebook_to_module(path: Path) -> str:
             chunks.append(f"# --- cell {number} ---\n{_python_only(text)}")
     if not chunks:
         raise NoSubmission(f"{path.name} has no code cells: nothing to grade.")
-    return "\n\n".join(chunks) + "\n"
+    return _DISPLAY + "\n\n".join(chunks) + "\n"
+
+
+# Jupyter gives a notebook display() without an import; as a module the name would not
+# exist, and one display(w) in a cell would fail the whole import. A student's own
+# display (an import from IPython, say) replaces this one.
+_DISPLAY = "def display(*objects, **options): print(*objects)  # as in Jupyter\n\n"
 
 
 def _python_only(cell: str) -> str:

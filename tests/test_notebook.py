@@ -164,7 +164,7 @@ def code_cell(source: str) -> dict:
             "metadata": {}, "outputs": [], "source": source}
 
 
-def test_magics_shell_lines_and_demo_calls_grade_fine(grader, tmp_path):
+def test_magics_shell_lines_display_and_demo_calls_grade_fine(grader, tmp_path):
     notebook = json.loads(solution_notebook())
     notebook["cells"][2:2] = [code_cell("!pip install torch\n%matplotlib inline\n%load_ext foo")]
     notebook["cells"] += [
@@ -173,6 +173,7 @@ def test_magics_shell_lines_and_demo_calls_grade_fine(grader, tmp_path):
         code_cell("%%time\nw, b = initial_parameters()\nloss = mse(forward(inputs, w, b), targets)"
                   "\nloss.backward()\nupdate(w, b)\nprint(w, b, loss)"),
         code_cell("%%bash\necho this is not Python"),
+        code_cell("display(w, b)\ndisplay(loss, metadata={})"),
         code_cell("for step in range(3):\n    %time w, b = initial_parameters()\n"
                   "    !echo step\nprint(forward(torch.tensor(20.0), w, b))"),
     ]
