@@ -84,7 +84,10 @@ def _serve(sock: socket.socket, scenarios: dict, limits, iso) -> None:
         finally:
             for fd in fds:
                 os.close(fd)
-        _send(sock, reply)
+        try:
+            _send(sock, reply)
+        except OSError:
+            return  # the judge has gone (a batch stopped by Ctrl-C, say)
 
 
 def _collapse_to_huge_pages() -> None:
@@ -173,3 +176,5 @@ def _vm_bytes() -> int:
 
 if __name__ == "__main__":
     main()
+    sys.stderr.flush()
+    os._exit(0)  # skip tearing down torch (~0.3 s): the judge waits for this exit
