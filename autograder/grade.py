@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.judge import Call, HiddenTests, Submission
+from autograder.judge import HiddenTests, Plan, Submission
 from autograder.limits import DEFAULT_LIMITS, Limits
 from autograder.results import GradingResult, report, write_results_json
 from autograder.sandbox import Sandbox
@@ -52,7 +52,7 @@ class Grader:
         self._staging = tempfile.TemporaryDirectory(prefix="grader-")
         # the hidden tests' scenario calls, learnt while grading: later submissions run
         # the planned calls in one worker (Submission.prefetch)
-        self._plan: list[Call] = []
+        self._plan = Plan()
 
     def grade(self, upload: Path) -> GradingResult:
         module = self.homework.module

@@ -44,6 +44,30 @@ _SHARED_LIMITS = {"timeout", "cpu", "memory", "output"}
 
 
 @dataclass
+class Plan:
+    """The scenario calls the hidden tests made on earlier submissions, in the order they
+    run in a shared worker (Submission.prefetch): first seen, first run, except that
+    every call of a visible test runs before any call of a hidden one. Visible tests show
+    the student their own error messages and values, and the submission keeps its memory
+    from call to call: what hidden calls gave it (their inputs) must never be able to come
+    out in a later visible call."""
+
+    calls: list[Call] = field(default_factory=list)
+    visible: int = 0  # calls[:visible] are visible tests' calls
+
+    def learn(self, call: Call, visible: bool) -> None:
+        if call in self.calls:
+            if not visible or self.calls.index(call) < self.visible:
+                return
+            self.calls.remove(call)  # a hidden test's call that a visible test makes too
+        if visible:
+            self.calls.insert(self.visible, call)
+            self.visible += 1
+        else:
+            self.calls.append(call)
+
+
+@dataclass
 class Submission:
     """One student's code, seen only through the sandbox: tests call `run`."""
 
@@ -53,9 +77,7 @@ class Submission:
     source_lines: list[str]
     public: bool = True  # False inside hidden tests: the student's own error text is withheld
     log: list[str] = field(default_factory=list)  # what the worker printed, for the TA
-    # The scenario calls the hidden tests made on earlier submissions, shared by a Grader,
-    # in first-seen order: they run together in one worker (prefetch).
-    plan: list[Call] = field(default_factory=list)
+    plan: Plan = field(default_factory=Plan)  # shared by a Grader's submissions
     _done: dict[Call, Outcome] = field(default_factory=dict)
     _pending: list[Call] = field(default_factory=list)  # planned, no outcome yet
     _alone: set[Call] = field(default_factory=set)  # to run only first in a worker
@@ -67,8 +89,8 @@ class Submission:
         outcome = self._done.pop(call, None)
         if outcome is None:
             outcome = self.sandbox.run(self.path, self.module, scenario, **args)
-            if scenario != IMPORT_ONLY and call not in self.plan:
-                self.plan.append(call)  # with a plan, the first group tells the import
+            if scenario != IMPORT_ONLY:  # with a plan, the first group tells the import
+                self.plan.learn(call, visible=self.public)
         if outcome.output:
             self.log.append(f"[{scenario}] {outcome.output}")
         return outcome
@@ -77,7 +99,7 @@ class Submission:
         """Run every planned call in one worker (the submission imported once, the guard
         restoring the scenarios' world after each call) instead of one worker per call.
         Returns why the submission does not import, or None: the group answers that too."""
-        self._pending = list(self.plan)
+        self._pending = list(self.plan.calls)
         return self._run_group(self._pending[0]) if self._pending else None
 
     def _run_group(self, first: Call) -> Outcome | None:
@@ -86,10 +108,11 @@ class Submission:
         lone call, and the calls a worker did not finish stay pending, to run (first) when
         a test asks for them. So does a call that met a shared limit after other calls
         (see _SHARED_LIMITS): it runs again alone when asked. Nothing is run ahead of a
-        test that asks for it twice, so a call that hangs costs at most two time limits."""
-        start = self.plan.index(first)
+        test that asks for it twice, so a call that hangs costs at most two time limits.
+        Calls run in the plan's order: no visible call after a hidden one (see Plan)."""
+        order = self.plan.calls
         group = [first, *(c for c in self._pending
-                          if c not in self._alone and self.plan.index(c) > start)]
+                          if c not in self._alone and order.index(c) > order.index(first))]
         problem, outcomes = self.sandbox.run_many(
             self.path, self.module, [(name, json.loads(args)) for name, args in group])
         if problem is not None:
@@ -253,7 +276,7 @@ class HiddenTests:
     def _check_import(self) -> Outcome | None:
         """Why the submission does not import, or None. With a plan, the planned calls
         run now and tell; without one, a worker that only imports it does."""
-        if self._submission.plan:
+        if self._submission.plan.calls:
             return self._submission.prefetch()
         outcome = self._submission.run(IMPORT_ONLY)
         return None if outcome.ok else outcome

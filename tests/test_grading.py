@@ -154,6 +154,22 @@ LEAKY_INLINE = {
         def update(w, b, lr=1e-4):
             raise ValueError(f"w={w.item()} b={b.item()} grads={w.grad.item()} {b.grad.item()}")
         """,
+    "carries_inputs_to_a_visible_test": """
+        # a grouped run shares one worker between calls: what hidden calls gave it must
+        # not come out in a later visible test's error message, which students read
+        _seen = []
+
+        def forward(x, w, b):
+            _seen.append(x.flatten().tolist())
+            return w * x + b + 0.5
+
+        def mse(t1, t2):
+            _seen.append(t1.flatten().tolist())
+            raise ValueError(f"seen so far: {_seen}")
+
+        def update(w, b, lr=1e-4):
+            raise ValueError(f"seen so far: {_seen}")
+        """,
     "names_errors_after_inputs": """
         def _leak(values):
             # a class or function name cannot hold a ".", so the digits go in as "Leak12p345"

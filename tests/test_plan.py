@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from autograder.grade import Grader
+from autograder.judge import Plan
 from autograder.limits import Limits
 from autograder.sandbox.guard import Guard
 
@@ -77,7 +78,7 @@ def submissions(tmp_path_factory) -> dict[str, Path]:
 def graders():
     with Grader(limits=LIMITS) as planned, Grader(limits=LIMITS) as unplanned:
         planned.grade(REFERENCE)  # learns the calls the hidden tests make
-        assert planned._plan, "grading learnt no plan"
+        assert planned._plan.calls, "grading learnt no plan"
         yield planned, unplanned
 
 
@@ -106,7 +107,7 @@ def _count_workers(grader: Grader) -> list[str]:
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_a_plan_changes_nothing_but_speed(graders, submissions, name):
     planned, unplanned = graders
-    unplanned._plan.clear()  # one worker per call, as for the first submission of a grader
+    unplanned._plan = Plan()  # one worker per call, as for the first submission of a grader
     alone = unplanned.grade(submissions[name])
     grouped = planned.grade(submissions[name])
     assert _view(grouped) == _view(alone)
@@ -117,7 +118,7 @@ def test_a_plan_changes_nothing_but_speed(graders, submissions, name):
 def test_a_plan_reports_an_import_failure_as_the_import_check_does(graders, submissions,
                                                                     name):
     planned, unplanned = graders
-    unplanned._plan.clear()
+    unplanned._plan = Plan()
     alone = unplanned.grade(submissions[name])
     grouped = planned.grade(submissions[name])
     assert grouped.score == alone.score == 0
@@ -127,19 +128,20 @@ def test_a_plan_reports_an_import_failure_as_the_import_check_does(graders, subm
 
 def test_a_planned_grading_starts_few_workers(graders):
     planned, unplanned = graders
-    unplanned._plan.clear()
+    unplanned._plan = Plan()
     alone_runs, planned_runs = _count_workers(unplanned), _count_workers(planned)
     alone, grouped = unplanned.grade(REFERENCE), planned.grade(REFERENCE)
     assert grouped.score == alone.score == grouped.max_score
     # one worker for every call (it also tells that the submission imports), against an
     # import check and then one worker per call
-    assert planned_runs == [f"{planned._plan[0][0]} x{len(planned._plan)}"], planned_runs
-    assert len(alone_runs) == 1 + len(planned._plan), alone_runs
+    calls = planned._plan.calls
+    assert planned_runs == [f"{calls[0][0]} x{len(calls)}"], planned_runs
+    assert len(alone_runs) == 1 + len(calls), alone_runs
 
 
 def test_calls_that_meet_a_limit_only_together_run_again_alone(graders, submissions):
     planned, unplanned = graders
-    unplanned._plan.clear()
+    unplanned._plan = Plan()
     runs = _count_workers(planned)
     alone = unplanned.grade(submissions["slow"])
     grouped = planned.grade(submissions["slow"])
@@ -160,3 +162,18 @@ def test_the_guard_puts_back_torch_modes_a_call_may_change():
     finally:
         torch.set_default_dtype(torch.float32)
         torch.set_grad_enabled(True)
+
+
+def test_a_plan_runs_every_visible_tests_call_before_any_hidden_ones():
+    """In a shared worker, what hidden calls gave a submission must not reach a later
+    visible call (tests/test_grading.py grades a submission that tries)."""
+    plan = Plan()
+    plan.learn(("predict", "lecture"), visible=True)
+    plan.learn(("predict", "hidden"), visible=False)
+    plan.learn(("loss", "lecture"), visible=True)
+    plan.learn(("loss", "hidden"), visible=False)
+    plan.learn(("loss", "lecture"), visible=False)  # a hidden test makes it too: it stays
+    plan.learn(("predict", "hidden"), visible=True)  # a visible test makes it too: it moves
+    assert plan.calls == [("predict", "lecture"), ("loss", "lecture"), ("predict", "hidden"),
+                          ("loss", "hidden")]
+    assert plan.visible == 3
