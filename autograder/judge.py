@@ -107,9 +107,9 @@ class Submission:
         The result is the same as one worker per call: a call first in its worker is a
         lone call, and the calls a worker did not finish stay pending, to run (first) when
         a test asks for them. So does a call that met a shared limit after other calls
-        (see _SHARED_LIMITS): it runs again alone when asked. Nothing is run ahead of a
-        test that asks for it twice, so a call that hangs costs at most two time limits.
-        Calls run in the plan's order: no visible call after a hidden one (see Plan)."""
+        (see _SHARED_LIMITS): it runs again alone when asked, and never again in a group,
+        so a call that hangs costs at most two time limits. Calls run in the plan's
+        order: no visible call after a hidden one (see Plan)."""
         order = self.plan.calls
         group = [first, *(c for c in self._pending
                           if c not in self._alone and order.index(c) > order.index(first))]
