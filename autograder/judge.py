@@ -84,7 +84,7 @@ class Submission:
 
     def run(self, scenario: str, **args: Any) -> Outcome:
         call = (scenario, json.dumps(args, sort_keys=True))
-        if call not in self._done and call in self._pending:
+        if call in self._pending:  # (a call with an outcome is no longer pending)
             self._run_group(call)
         outcome = self._done.pop(call, None)
         if outcome is None:
@@ -110,9 +110,8 @@ class Submission:
         (see _SHARED_LIMITS): it runs again alone when asked, and never again in a group,
         so a call that hangs costs at most two time limits. Calls run in the plan's
         order: no visible call after a hidden one (see Plan)."""
-        order = self.plan.calls
-        group = [first, *(c for c in self._pending
-                          if c not in self._alone and order.index(c) > order.index(first))]
+        later = self.plan.calls[self.plan.calls.index(first) + 1:]
+        group = [first, *(c for c in later if c in self._pending and c not in self._alone)]
         problem, outcomes = self.sandbox.run_many(
             self.path, self.module, [(name, json.loads(args)) for name, args in group])
         if problem is not None:
