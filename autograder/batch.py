@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from autograder import exit_now
 from autograder.results import GradingResult, TestResult, report, write_atomic
 
 METADATA = "submission_metadata.yml"
@@ -169,13 +170,7 @@ def _start_worker() -> None:
     # The last thing a worker does, after its Grader is closed and its results are sent:
     # end without tearing down the interpreter, whose thousands of torch objects took
     # ~1 s of the batch's wall time (each worker exits while the coordinator waits).
-    multiprocessing.util.Finalize(None, _exit_now, exitpriority=-100)
-
-
-def _exit_now() -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    multiprocessing.util.Finalize(None, exit_now, exitpriority=-100)
 
 
 def _grade_in_worker(path: str) -> dict:

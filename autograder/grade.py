@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import exit_now
 from autograder.judge import HiddenTests, Plan, Submission
 from autograder.limits import DEFAULT_LIMITS, Limits
 from autograder.results import GradingResult, report, write_results_json
@@ -133,7 +133,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # skip tearing down torch's thousands of objects: ~0.8 s, nothing to save
+    exit_now(main())

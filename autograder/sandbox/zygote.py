@@ -22,6 +22,8 @@ import time
 import traceback
 from pathlib import Path
 
+from autograder import exit_now
+
 os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 
 
@@ -176,5 +178,4 @@ def _vm_bytes() -> int:
 
 if __name__ == "__main__":
     main()
-    sys.stderr.flush()
-    os._exit(0)  # skip tearing down torch (~0.3 s): the judge waits for this exit
+    exit_now()
