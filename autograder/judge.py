@@ -11,18 +11,23 @@ from __future__ import annotations
 import builtins
 import concurrent.futures
 import contextlib
+import fcntl
+import hashlib
 import io
 import json
+import os
 import queue
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
-from autograder.results import GradingResult, TestResult
+from autograder.results import GradingResult, TestResult, write_atomic
 from autograder.sandbox import Outcome, Sandbox, SandboxError
 from autograder.sandbox.client import IMPORT_ONLY
 
@@ -43,17 +48,37 @@ Call = tuple[str, str]  # a scenario's name and its arguments as canonical JSON
 _SHARED_LIMITS = {"timeout", "cpu", "memory", "output"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """The scenario calls the hidden tests made on earlier submissions, in the order they
-    run in a shared worker (Submission.prefetch): first seen, first run, except that
-    every call of a visible test runs before any call of a hidden one. Visible tests show
-    the student their own error messages and values, and the submission keeps its memory
-    from call to call: what hidden calls gave it (their inputs) must never be able to come
-    out in a later visible call."""
+    """The scenario calls the hidden tests make, in the order every grading runs them in
+    one worker (Submission.prefetch). It is fixed data, learnt once from the hidden tests
+    (by grading the reference: settle_plan) and shipped with the autograder, so that
+    `make grade`, `grade-all` at any JOBS and Gradescope's one fresh run all run the same
+    calls in the same grouping and order, and a submission's score never depends on what
+    else a process graded. Empty: every call runs alone, in a worker of its own."""
 
-    calls: list[Call] = field(default_factory=list)
+    calls: tuple[Call, ...] = ()
     visible: int = 0  # calls[:visible] are visible tests' calls
+
+    def to_json(self) -> dict:
+        return {"visible": self.visible, "calls": [list(call) for call in self.calls]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Plan:
+        calls = tuple((str(name), str(args)) for name, args in data["calls"])
+        return cls(calls, int(data["visible"]))
+
+
+class PlanRecorder:
+    """Learns a Plan from one grading in which every call runs alone: first seen, first
+    run, except that every call of a visible test runs before any call of a hidden one.
+    Visible tests show the student their own error messages and values, and the submission
+    keeps its memory from call to call: what hidden calls gave it (their inputs) must
+    never be able to come out in a later visible call."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.visible = 0
 
     def learn(self, call: Call, visible: bool) -> None:
         if call in self.calls:
@@ -66,6 +91,9 @@ class Plan:
         else:
             self.calls.append(call)
 
+    def plan(self) -> Plan:
+        return Plan(tuple(self.calls), self.visible)
+
 
 @dataclass
 class Submission:
@@ -77,7 +105,8 @@ class Submission:
     source_lines: list[str]
     public: bool = True  # False inside hidden tests: the student's own error text is withheld
     log: list[str] = field(default_factory=list)  # what the worker printed, for the TA
-    plan: Plan = field(default_factory=Plan)  # shared by a Grader's submissions
+    plan: Plan = field(default_factory=Plan)  # the calls to run in one worker
+    recorder: PlanRecorder | None = None  # only while a plan is learnt (settle_plan)
     _done: dict[Call, Outcome] = field(default_factory=dict)
     _pending: list[Call] = field(default_factory=list)  # planned, no outcome yet
     _alone: set[Call] = field(default_factory=set)  # to run only first in a worker
@@ -89,8 +118,9 @@ class Submission:
         outcome = self._done.pop(call, None)
         if outcome is None:
             outcome = self.sandbox.run(self.path, self.module, scenario, **args)
-            if scenario != IMPORT_ONLY:  # with a plan, the first group tells the import
-                self.plan.learn(call, visible=self.public)
+            # (the import check is not planned: a plan's first group tells that too)
+            if self.recorder is not None and scenario != IMPORT_ONLY:
+                self.recorder.learn(call, visible=self.public)
         if outcome.output:
             self.log.append(f"[{scenario}] {outcome.output}")
         return outcome
@@ -344,6 +374,73 @@ class HiddenTests:
             score=points if passed else 0.0, feedback=feedback, detail=detail,
             visibility="visible" if visible else "after_published",
         )
+
+
+# --- the plan, learnt from the hidden tests and kept with them -----------------------------
+
+PLAN_FILE = "plan.json"  # in the hidden tests' folder: a secret, like the inputs it holds
+
+
+def plan_key(secrets: tuple[Path, ...]) -> str:
+    """Changes when anything the plan is learnt from changes: the hidden tests, the
+    reference (the secret folders' files) or this judge."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for folder in secrets:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder)
+            if (not path.is_file() or relative.as_posix() == PLAN_FILE
+                    or any(p.startswith(".") or p == "__pycache__" for p in relative.parts)):
+                continue
+            digest.update(f"{folder.name}/{relative.as_posix()}".encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def stored_plan(tests: Path, secrets: tuple[Path, ...]) -> Plan | None:
+    """The plan saved with the hidden tests, if it was learnt from them as they are now."""
+    try:
+        data = json.loads((tests / PLAN_FILE).read_text())
+        return Plan.from_json(data) if data.get("key") == plan_key(secrets) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def settle_plan(tests: Path, secrets: tuple[Path, ...], reference: Path, module: str,
+                sandbox: Sandbox, hidden: HiddenTests) -> Plan:
+    """The plan every grading follows: the saved one, or, when it is missing or stale,
+    learnt now by grading the reference with every call alone (the same calls on every
+    machine: each test that passes makes all its calls) and saved. Graders in several
+    processes (grade-all) take turns here, so the plan is learnt once."""
+    with _locked(tests):
+        plan = stored_plan(tests, secrets)
+        if plan is not None:
+            return plan
+        recorder = PlanRecorder()
+        source = reference.read_text()
+        result = hidden.grade(Submission(reference, module, sandbox, source.splitlines(),
+                                         recorder=recorder))
+        plan = recorder.plan()
+        if result.score < result.max_score or not plan.calls:
+            # a plan learnt from tests the reference fails could miss calls: used here,
+            # never saved (the zip's build refuses it: release/gradescope.py)
+            print(f"warning: the reference solution earns {result.score:g}/"
+                  f"{result.max_score:g}; the plan of scenario calls learnt from it is not "
+                  "saved. Fix the hidden tests or the reference.", file=sys.stderr)
+            return plan
+        with contextlib.suppress(OSError):  # a read-only copy of the tests: learnt each run
+            write_atomic(tests / PLAN_FILE, json.dumps(
+                {"key": plan_key(secrets), **plan.to_json()}, indent=1) + "\n")
+        return plan
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 # Held by a session's thread while it runs pytest (collecting, grading), not while it

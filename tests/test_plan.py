@@ -1,24 +1,27 @@
-"""A Grader that has learnt the hidden tests' scenario calls runs them all in one worker
-(Submission.prefetch), not one worker per call. That must change nothing but the speed:
+"""A Grader runs the hidden tests' scenario calls (its fixed plan, learnt once from the
+hidden tests) in one worker (Submission.prefetch), not one worker per call. For a
+submission without state from call to call, that must change nothing but the speed:
 the same scores and feedback, also when one call of the group hangs or ends its worker
 (the calls after it then run when asked, first in a fresh worker, as without a plan), and
 when the calls together would meet a limit that each call alone stays under."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 import torch
 
-from autograder.grade import Grader
-from autograder.judge import Plan
+from autograder.grade import Grader, Homework
+from autograder.judge import PLAN_FILE, Plan, PlanRecorder, plan_key, stored_plan
 from autograder.limits import Limits
 from autograder.sandbox.guard import Guard
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "solutions" / "regression.py"
+HIDDEN = ROOT / "autograder" / "tests"
 BASE = REFERENCE.read_text().split('if __name__ == "__main__":')[0]
 
 # Each replaces forward() with one that fails only on some inputs, in a way that ends or
@@ -77,8 +80,8 @@ def submissions(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def graders():
     with Grader(limits=LIMITS) as planned, Grader(limits=LIMITS) as unplanned:
-        planned.grade(REFERENCE)  # learns the calls the hidden tests make
-        assert planned._plan.calls, "grading learnt no plan"
+        assert planned._plan.calls, "the Grader has no plan"
+        unplanned._plan = Plan()  # one worker per call, as a grading without a plan
         yield planned, unplanned
 
 
@@ -107,7 +110,6 @@ def _count_workers(grader: Grader) -> list[str]:
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_a_plan_changes_nothing_but_speed(graders, submissions, name):
     planned, unplanned = graders
-    unplanned._plan = Plan()  # one worker per call, as for the first submission of a grader
     alone = unplanned.grade(submissions[name])
     grouped = planned.grade(submissions[name])
     assert _view(grouped) == _view(alone)
@@ -118,7 +120,6 @@ def test_a_plan_changes_nothing_but_speed(graders, submissions, name):
 def test_a_plan_reports_an_import_failure_as_the_import_check_does(graders, submissions,
                                                                     name):
     planned, unplanned = graders
-    unplanned._plan = Plan()
     alone = unplanned.grade(submissions[name])
     grouped = planned.grade(submissions[name])
     assert grouped.score == alone.score == 0
@@ -128,7 +129,6 @@ def test_a_plan_reports_an_import_failure_as_the_import_check_does(graders, subm
 
 def test_a_planned_grading_starts_few_workers(graders):
     planned, unplanned = graders
-    unplanned._plan = Plan()
     alone_runs, planned_runs = _count_workers(unplanned), _count_workers(planned)
     alone, grouped = unplanned.grade(REFERENCE), planned.grade(REFERENCE)
     assert grouped.score == alone.score == grouped.max_score
@@ -141,7 +141,6 @@ def test_a_planned_grading_starts_few_workers(graders):
 
 def test_calls_that_meet_a_limit_only_together_run_again_alone(graders, submissions):
     planned, unplanned = graders
-    unplanned._plan = Plan()
     runs = _count_workers(planned)
     alone = unplanned.grade(submissions["slow"])
     grouped = planned.grade(submissions["slow"])
@@ -167,13 +166,60 @@ def test_the_guard_puts_back_torch_modes_a_call_may_change():
 def test_a_plan_runs_every_visible_tests_call_before_any_hidden_ones():
     """In a shared worker, what hidden calls gave a submission must not reach a later
     visible call (tests/test_grading.py grades a submission that tries)."""
-    plan = Plan()
-    plan.learn(("predict", "lecture"), visible=True)
-    plan.learn(("predict", "hidden"), visible=False)
-    plan.learn(("loss", "lecture"), visible=True)
-    plan.learn(("loss", "hidden"), visible=False)
-    plan.learn(("loss", "lecture"), visible=False)  # a hidden test makes it too: it stays
-    plan.learn(("predict", "hidden"), visible=True)  # a visible test makes it too: it moves
-    assert plan.calls == [("predict", "lecture"), ("loss", "lecture"), ("predict", "hidden"),
-                          ("loss", "hidden")]
+    recorder = PlanRecorder()
+    recorder.learn(("predict", "lecture"), visible=True)
+    recorder.learn(("predict", "hidden"), visible=False)
+    recorder.learn(("loss", "lecture"), visible=True)
+    recorder.learn(("loss", "hidden"), visible=False)
+    recorder.learn(("loss", "lecture"), visible=False)  # a hidden test makes it too: it stays
+    recorder.learn(("predict", "hidden"), visible=True)  # a visible test makes it too: moves
+    plan = recorder.plan()
+    assert plan.calls == (("predict", "lecture"), ("loss", "lecture"), ("predict", "hidden"),
+                          ("loss", "hidden"))
     assert plan.visible == 3
+    assert Plan.from_json(plan.to_json()) == plan
+
+
+def test_the_plan_holds_every_call_the_hidden_tests_make_on_the_reference(graders):
+    """Saved with the hidden tests, learnt from them as they are: every call a grading of
+    the reference makes (one worker per call) is in it, and nothing else."""
+    planned, unplanned = graders
+    homework = planned.homework
+    assert stored_plan(homework.tests, homework.secrets) == planned._plan
+    runs = _count_workers(unplanned)
+    unplanned.grade(REFERENCE)
+    made = [name for name in runs if name != "__import__"]
+    assert sorted(made) == sorted(name for name, _ in planned._plan.calls)
+    assert 0 < planned._plan.visible < len(planned._plan.calls)
+
+
+def test_a_stale_plan_is_learnt_again_and_saved(tmp_path):
+    """Editing the hidden tests (a copy of them here) makes the saved plan stale: the next
+    Grader learns it again, from the tests as they are now, and saves it."""
+    tests = tmp_path / "tests"
+    shutil.copytree(HIDDEN, tests, ignore=shutil.ignore_patterns("__pycache__", PLAN_FILE))
+    (tests / "homework.toml").write_text((HIDDEN / "homework.toml").read_text().replace(
+        '"../../solutions"', f'"{ROOT / "solutions"}"'))
+    homework = Homework.load(tests)
+    assert stored_plan(tests, homework.secrets) is None
+    with Grader(homework) as grader:
+        first = grader._plan
+    assert stored_plan(tests, homework.secrets) == first
+    stale = plan_key(homework.secrets)
+    # a new visible test making the last call (a hidden one): it moves to the visible part
+    name, args = first.calls[-1]
+    (tests / "test_0_new.py").write_text(textwrap.dedent(f"""
+        import json
+        import pytest
+
+        @pytest.mark.points(0)
+        @pytest.mark.visible
+        def test_new(submission):
+            submission.run({name!r}, **json.loads({args!r}))
+        """))
+    assert plan_key(homework.secrets) != stale and stored_plan(tests, homework.secrets) is None
+    with Grader(homework) as grader:
+        again = grader._plan
+    assert again.visible == first.visible + 1 and again.calls[0] == (name, args)  # runs first
+    assert sorted(again.calls) == sorted(first.calls)
+    assert stored_plan(tests, homework.secrets) == again
