@@ -53,7 +53,8 @@ TESTS = {
 }
 FORWARD = ("test_predict_from_20", "test_predictions_on_the_inputs", "test_forward_hidden")
 LOSS = ("test_lecture_loss", "test_loss_hidden")
-GRADIENTS = ("test_lecture_gradients", "test_gradients_hidden")
+FORWARD_GRADIENTS = "test_lecture_gradients"  # the test computes the loss itself
+LOSS_GRADIENTS = "test_gradients_hidden"  # the test computes the line itself
 UPDATE_VALUES = ("test_lecture_update", "test_update_learning_rates", "test_update_several_steps")
 UPDATE = (*UPDATE_VALUES, "test_update_in_place")
 
@@ -63,19 +64,23 @@ def _each(tests: tuple[str, ...], cause: str) -> dict[str, str]:
 
 
 # Each shipped mistake: its exact score, and for each test it fails, words its feedback
-# must contain (the named cause). Every other test must pass.
+# must contain (the named cause). Every other test must pass. A mistake in one function
+# costs points in that function's tests only: the gradient tests take the other function
+# from the test itself (a mistaken mse() no longer costs forward()'s gradient test, and
+# the other way round), so each mistake below costs one point less than it used to.
 MISTAKES: dict[str, tuple[float, dict[str, str]]] = {
-    "sum_instead_of_mean": (6, {
+    "sum_instead_of_mean": (7, {
         **_each(LOSS, "sum of the squared differences, not their mean"),
-        **_each(GRADIENTS, "sums the squared differences instead of averaging"),
+        LOSS_GRADIENTS: "sums the squared differences instead of averaging",
     }),
-    "forgot_bias": (5, {
+    "forgot_bias": (6, {
         **_each(FORWARD, "the bias is missing"),
-        **_each(GRADIENTS, "forget the bias"),
+        FORWARD_GRADIENTS: "forget the bias",
     }),
-    "forward_without_graph": (5, _each(FORWARD + GRADIENTS, "without an autograd graph")),
-    "returns_float": (6, _each(LOSS + GRADIENTS, "returned a Python float")),
-    "returns_numpy": (6, _each(LOSS + GRADIENTS, "returned a numpy array")),
+    "forward_without_graph": (6, _each((*FORWARD, FORWARD_GRADIENTS),
+                                       "without an autograd graph")),
+    "returns_float": (7, _each((*LOSS, LOSS_GRADIENTS), "returned a Python float")),
+    "returns_numpy": (7, _each((*LOSS, LOSS_GRADIENTS), "returned a numpy array")),
     "grads_not_zeroed": (8.5, {
         "test_update_in_place": "left the gradients in w.grad and b.grad",
         "test_update_several_steps": "use accumulated gradients",
@@ -450,9 +455,13 @@ def test_reference_gives_the_lecture_numbers():
 
 
 def test_hidden_inputs_cover_the_cases():
+    """Every dimension up to 3-d, more than one shape of each (0-d aside), float64 too."""
     h = hidden.hidden_inputs()
-    dims = [len(torch_shape(case["x"])) for case in h.forward]
-    assert dims == [0, 1, 2]
+    for cases, key, dims in ((h.forward, "x", {0, 1, 2, 3}), (h.loss, "t1", {1, 2, 3})):
+        shapes = {tuple(torch_shape(case[key])) for case in cases}
+        assert {len(shape) for shape in shapes} == dims
+        assert all(sum(len(s) == d for s in shapes) >= 2 for d in dims - {0})
+        assert {case["dtype"] for case in cases} == {"float32", "float64"}
     numbers = hidden.all_hidden_numbers()
     assert any(v < 0 for v in numbers) and any(v != int(v) for v in numbers)
     assert h.trajectory["steps"] > 1

@@ -10,8 +10,11 @@ show expected and actual values.
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any
+
+import torch
 
 from autograder.judge import Submission, fail
 
@@ -49,6 +52,127 @@ def fmt(value: Any, digits: int = 6) -> str:
     return str(value)
 
 
+# ---------------------------------------------------------------- what a worker may send
+
+# The shape of each scenario's data (scenarios.py), checked before a test reads any of it:
+# a type, a tuple of alternatives, a dict of keys (a key ending in "?" may be missing), a
+# one-item list for a list of those, or one of the names below.
+NUMBER, VALUES, SHAPE = "number", "values", "shape"
+_MAX_DEPTH, _MAX_NUMBERS, _MAX_TEXT, _MAX_ITEMS = 4, 20_000, 200, 100
+DESCRIBED = {"type": str, "module": str, "tensor": bool, "shape": (None, SHAPE),
+             "value": (None, VALUES), "tensor_subclass?": bool, "dtype?": str,
+             "requires_grad?": bool, "grad_fn?": bool, "is_leaf?": bool}
+_GRADIENTS = {"backward_error": (None, str), "grad_w": (None, VALUES), "grad_b": (None, VALUES)}
+_PARAM = {"value": (None, VALUES), "shape": SHAPE, "dtype": str, "is_leaf": bool,
+          "requires_grad": bool, "grad": (None, VALUES)}
+SCHEMAS: dict[str, Any] = {
+    "predict": {"result": DESCRIBED, "x_unchanged": bool},
+    "loss": {"result": DESCRIBED, "inputs_unchanged": bool},
+    "gradients": {"preds": DESCRIBED, **_GRADIENTS},
+    "loss_gradients": {order: {"loss": DESCRIBED, **_GRADIENTS}
+                       for order in ("preds_first", "preds_second")},
+    "update_steps": {"steps": [{"w": _PARAM, "b": _PARAM, "returned_new": bool}],
+                     "loss_after": (None, VALUES)},
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _values_ok(value: Any) -> bool:
+    """A number, or lists of numbers nested at most _MAX_DEPTH deep: walked without
+    recursion, so a value nested 900 deep is refused, not a RecursionError."""
+    todo, count = [(value, 0)], 0
+    while todo:
+        item, depth = todo.pop()
+        count += 1
+        if count > _MAX_NUMBERS:
+            return False
+        if isinstance(item, list):
+            if depth >= _MAX_DEPTH:
+                return False
+            todo.extend((v, depth + 1) for v in item)
+        elif not _is_number(item):
+            return False
+    return True
+
+
+def valid(value: Any, schema: Any) -> bool:
+    """Whether worker data has the shape `schema` describes (see SCHEMAS)."""
+    if schema is None:
+        return value is None
+    if isinstance(schema, tuple):
+        return any(valid(value, alternative) for alternative in schema)
+    if schema == NUMBER:
+        return _is_number(value)
+    if schema == VALUES:
+        return _values_ok(value)
+    if schema == SHAPE:
+        return (isinstance(value, list) and len(value) <= 8
+                and all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in value))
+    if isinstance(schema, list):
+        return (isinstance(value, list) and len(value) <= _MAX_ITEMS
+                and all(valid(item, schema[0]) for item in value))
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            return False
+        keys = {key.rstrip("?"): key for key in schema}
+        return (set(value) <= set(keys)
+                and all(key in value for key in schema if not key.endswith("?"))
+                and all(valid(value[name], schema[key]) for name, key in keys.items()
+                        if name in value))
+    if schema is str:
+        return isinstance(value, str) and len(value) <= _MAX_TEXT
+    return isinstance(value, schema) and not (schema is int and isinstance(value, bool))
+
+
+def _described_ok(value: Any) -> bool:
+    """Every description of a result (DESCRIBED) of a tensor has the tensor's fields."""
+    if isinstance(value, dict):
+        if value.keys() >= {"tensor", "type", "module"} and value.get("tensor"):
+            fields = ("dtype", "requires_grad", "is_leaf", "shape")
+            if not all(value.get(key) is not None for key in fields):
+                return False
+        return all(_described_ok(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_described_ok(v) for v in value)
+    return True
+
+
+MALFORMED = ("What came back from {what} is not what this test's own code sends: the "
+             "submission changed torch or the grader's code in its worker, or returned an "
+             "object that does. Use plain tensor operations, and leave torch as it is.")
+
+
+# ---------------------------------------------------------------- a closed vocabulary
+
+# Feedback names a type, a dtype or an exception only from these fixed sets, never with
+# a name the submission chose (a class named after the hidden inputs would carry them out).
+BUILTIN_TYPES = frozenset({name for name, value in vars(builtins).items()
+                           if isinstance(value, type)} | {"NoneType"})
+NUMPY_TYPES = frozenset({"ndarray", "matrix", "bool_", "float16", "float32", "float64",
+                         "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                         "uint32", "uint64", "complex64", "complex128"})
+TORCH_TYPES = frozenset({"Tensor", "Parameter", "Size", "dtype", "device"})
+TORCH_DTYPES = frozenset(str(value) for value in vars(torch).values()
+                         if isinstance(value, torch.dtype))
+
+
+def error_name(name: Any) -> str:
+    """An exception's name if it is a built-in one, else "an exception"."""
+    if isinstance(name, str) and name in BUILTIN_TYPES:
+        value = getattr(builtins, name, None)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            return name
+    return "an exception"
+
+
+def dtype_name(desc: dict) -> str:
+    dtype = desc.get("dtype")
+    return dtype if dtype in TORCH_DTYPES else "another dtype"
+
+
 # ---------------------------------------------------------------- running scenarios
 
 _HINTS = [
@@ -68,9 +192,10 @@ _HINTS = [
 
 
 def run(submission: Submission, scenario: str, what: str, **args: Any) -> dict:
-    """Run a scenario; if the student's code failed, fail the test saying what went
-    wrong, plus a hint when the error is a well-known one. The hint is chosen by the
-    judge from the error's text but never quotes it."""
+    """Run a scenario and return its data, checked against SCHEMAS. If the student's code
+    failed, fail the test saying what went wrong, plus a hint when the error is a
+    well-known one (chosen by the judge from the error's text, never quoting it); if the
+    data is malformed, fail it saying so."""
     outcome = submission.run(scenario, **args)
     if not outcome.ok:
         error = outcome.error or {}
@@ -79,8 +204,10 @@ def run(submission: Submission, scenario: str, what: str, **args: Any) -> dict:
             what = f"{function}()"  # "forward() or mse()": name the one that failed
         message = submission.explain(outcome, what)
         text = error.get("message") or ""
-        hints = [hint for pattern, hint in _HINTS if pattern in text]
+        hints = [hint for pattern, hint in _HINTS if isinstance(text, str) and pattern in text]
         fail("\n".join([message, *hints[:1]]))
+    if not (valid(outcome.value, SCHEMAS[scenario]) and _described_ok(outcome.value)):
+        fail(MALFORMED.format(what=what))
     return outcome.value
 
 
@@ -88,27 +215,36 @@ def run(submission: Submission, scenario: str, what: str, **args: Any) -> dict:
 
 
 def returned_problem(desc: dict, what: str, *, graph: bool = True) -> str | None:
-    """A result that is not a tensor keeping the graph, named for what it is."""
+    """A result that is not a tensor keeping the graph, named for what it is (with names
+    from the closed vocabulary only)."""
     if not desc["tensor"]:
-        kind = desc["type"]
-        if desc["module"] == "numpy":
-            noun = "numpy array" if kind == "ndarray" else f"numpy number ({kind})"
+        kind, module = desc["type"], desc["module"]
+        if desc.get("tensor_subclass"):
+            return (f"{what} returned an object of its own subclass of torch.Tensor, not a "
+                    "torch tensor.")
+        if module == "numpy":
+            noun = ("numpy array" if kind == "ndarray" else
+                    f"numpy number ({kind})" if kind in NUMPY_TYPES else "numpy object")
             return (f"{what} returned a {noun}, not a torch tensor. numpy has no autograd, "
                     "so no gradient can flow back to w and b. Stay with torch operations "
                     "(no .numpy()).")
-        if kind in ("float", "int"):
+        if module == "builtins" and kind in ("float", "int"):
             return (f"{what} returned a Python {kind}, not a tensor, so no gradient can flow "
                     "back to w and b (loss.backward() needs a tensor). Keep the result a "
                     "tensor: no .item() or float().")
-        if kind == "NoneType":
+        if module == "builtins" and kind == "NoneType":
             return f"{what} returned None: is a `return` missing?"
-        return f"{what} returned a {kind}, not a torch tensor."
+        if module == "builtins" and kind in BUILTIN_TYPES:
+            return f"{what} returned a Python {kind}, not a torch tensor."
+        if module == "torch" and kind in TORCH_TYPES:
+            return f"{what} returned a torch.{kind}, not a torch tensor."
+        return f"{what} returned an object of a class of its own, not a torch tensor."
     if graph and not desc.get("requires_grad"):
         return (f"{what} returned a tensor without an autograd graph (requires_grad is False), "
                 "so loss.backward() cannot reach w and b. Avoid .item(), .detach(), .data, "
                 f".numpy() and torch.no_grad() in {what}.")
     if not str(desc.get("dtype", "")).startswith("torch.float"):
-        return f"{what} returned a tensor of dtype {desc.get('dtype')}, not a float tensor."
+        return f"{what} returned a tensor of dtype {dtype_name(desc)}, not a float tensor."
     return None
 
 
@@ -116,11 +252,26 @@ def _shape(shape: list[int]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def shape_of(value: Any) -> list[int]:
+    """The shape of a plain number or nested list (one of the test's own inputs)."""
+    return [len(value), *shape_of(value[0])] if isinstance(value, list) else []
+
+
+def _kept_dtype(desc: dict, want: dict, what: str) -> str | None:
+    if desc.get("dtype") == want["dtype"]:
+        return None
+    return (f"For {want['dtype'].removeprefix('torch.')} inputs {what} returned a "
+            f"{dtype_name(desc).removeprefix('torch.')} tensor: a result keeps its inputs' "
+            "dtype (no .float(), .double() or .to(...) on the way).")
+
+
 # ---------------------------------------------------------------- forward()
 
 
 def forward_problem(out: dict, want: dict, *, x_shape: list[int], visible: bool) -> str | None:
-    """What is wrong with forward()'s prediction, or None. `want` is hidden.predict()."""
+    """What is wrong with forward()'s prediction, or None. `want` is hidden.predict().
+    Judged here: a tensor with a graph, of x's shape, dtype and values. Whether gradients
+    reach w and b is the gradients test's."""
     desc = out["result"]
     problem = returned_problem(desc, "forward()")
     if problem:
@@ -144,17 +295,41 @@ def forward_problem(out: dict, want: dict, *, x_shape: list[int], visible: bool)
         if visible:
             text += f" Expected {fmt(want['value'])}, got {fmt(got)}."
         return text
+    return _kept_dtype(desc, want, "forward()")
+
+
+def forward_gradients_problem(out: dict, want: dict, *, x_shape: list[int], visible: bool
+                              ) -> str | None:
+    """What is wrong with the gradients that reach w and b through forward() (the loss
+    computed by the test itself), or None. `want` is hidden.gradients()."""
+    preds = out["preds"]
+    problem = returned_problem(preds, "forward()")
+    if problem:
+        return problem
+    if preds["shape"] != x_shape:
+        return ("forward() returned a tensor of another shape than x, so the loss of its "
+                "predictions cannot be computed (the prediction must have the shape of x).")
     if out["backward_error"]:
-        return (f"Autograd could not go back through forward()'s result "
-                f"({out['backward_error']}): build it from w, x and b with tensor operations.")
-    for name in ("w", "b"):
-        if out[f"grad_{name}"] is None:
-            return (f"{name} receives no gradient through forward(): {name} must take part in "
-                    "the tensor computation w * x + b.")
-    if not (close(out["grad_w"], want["grad_w"]) and close(out["grad_b"], want["grad_b"])):
-        return ("The gradients that flow back through forward() to w and b are not those of "
-                "w * x + b.")
-    return None
+        return (f"loss.backward() raised {error_name(out['backward_error'])} going back "
+                "through forward()'s result: build it from w, x and b with tensor operations.")
+    gw, gb = out["grad_w"], out["grad_b"]
+    if gw is None and gb is None:
+        return ("After loss.backward() neither w nor b has a gradient (w.grad and b.grad are "
+                "None): forward()'s result is not computed from them with tensor operations.")
+    if gb is None:
+        return ("b.grad is None after loss.backward(): b did not take part in forward()'s "
+                "computation. Did forward() forget the bias (w * x + b)?")
+    if gw is None:
+        return ("w.grad is None after loss.backward(): w did not take part in forward()'s "
+                "computation (w * x + b).")
+    if close(gw, want["grad_w"]) and close(gb, want["grad_b"]):
+        return None
+    text = ("The gradients that reach w and b through forward() are not those of w * x + b "
+            "(the test computes the loss itself, so only forward() is judged here).")
+    if visible:
+        text += (f" Expected w.grad = {fmt(want['grad_w'], 4)} and b.grad = "
+                 f"{fmt(want['grad_b'], 4)}, got {fmt(gw)} and {fmt(gb)}.")
+    return text
 
 
 # ---------------------------------------------------------------- mse()
@@ -162,7 +337,9 @@ def forward_problem(out: dict, want: dict, *, x_shape: list[int], visible: bool)
 
 def loss_problem(out: dict, want: dict, *, visible: bool, lecture: float | None = None
                  ) -> str | None:
-    """What is wrong with mse()'s result, or None. `want` is hidden.loss()."""
+    """What is wrong with mse()'s result, or None. `want` is hidden.loss(). Judged here:
+    a 0-dim tensor with a graph, of the inputs' dtype, the mean of the squared
+    differences, inputs left alone. How gradients flow back is the gradients test's."""
     desc = out["result"]
     problem = returned_problem(desc, "mse()")
     if problem:
@@ -171,7 +348,7 @@ def loss_problem(out: dict, want: dict, *, visible: bool, lecture: float | None 
         shown = f" (it has shape {_shape(desc['shape'])})" if visible else ""
         return ("mse() must return a single number, a 0-dim tensor, but returned a tensor "
                 f"with {len(desc['shape'])} dimension(s){shown}: average all the squared "
-                "differences into one number (torch.mean).")
+                "differences into one number (torch.mean, without dim or keepdim).")
     if not out["inputs_unchanged"]:
         return ("mse() changed its input tensors in place (with -=, **= or a method ending "
                 "in _): compute new tensors instead; the caller still needs its predictions.")
@@ -192,55 +369,44 @@ def loss_problem(out: dict, want: dict, *, visible: bool, lecture: float | None 
             expected = lecture if lecture is not None else want["value"]
             text += f" Expected {fmt(expected)}, got {fmt(got)}."
         return text
-    if out["backward_error"]:
-        return (f"loss.backward() failed on mse()'s result ({out['backward_error']}): build "
-                "it with torch operations so that autograd can go back through it.")
-    if out["grad"] is None:
-        return ("No gradient flows from mse() back to the predictions: compute the loss from "
-                "t1 and t2 with torch operations, without .detach() or .data.")
-    if not close(out["grad"], want["grad"]):
-        return "The gradient that flows back through mse() is not that of the mean squared error."
-    return None
+    return _kept_dtype(desc, want, "mse()")
 
 
-# ---------------------------------------------------------------- gradients
+_ARGUMENT = {"preds_first": "its first argument (mse(predictions, targets))",
+             "preds_second": "its second argument (mse(targets, predictions))"}
 
 
-def gradients_problem(out: dict, want: dict, *, visible: bool) -> str | None:
-    """What is wrong with the gradients after loss.backward(), or None. `want` is
+def loss_gradients_problem(out: dict, want: dict) -> str | None:
+    """What is wrong with the gradients that flow back through mse() to w and b, with the
+    predictions (w * x + b, computed by the test) as either argument, or None. `want` is
     hidden.gradients()."""
-    problem = returned_problem(out["preds"], "forward()")
-    if problem:
-        return problem
-    loss = out["loss"]
-    problem = returned_problem(loss, "mse()")
-    if problem:
-        return problem
-    if loss["shape"] != [] or out["backward_error"]:
-        return ("loss.backward() needs a single number: mse() must return a 0-dim tensor, "
-                "the mean of the squared differences.")
-    gw, gb = out["grad_w"], out["grad_b"]
-    if gw is None and gb is None:
-        return "After loss.backward() neither w nor b has a gradient (w.grad and b.grad are None)."
-    if gb is None:
-        return ("b.grad is None after loss.backward(): b did not take part in the computation. "
-                "Did forward() forget the bias (w * x + b)?")
-    if gw is None:
-        return "w.grad is None after loss.backward(): w did not take part in the computation."
-    if close(gw, want["grad_w"]) and close(gb, want["grad_b"]):
-        return None
-    n = want["n"]
-    if close(gw, n * want["grad_w"]) and close(gb, n * want["grad_b"]):
-        times = f"{n} (the number of data points)" if visible else "the number of data points"
-        text = (f"The gradients are too large by a factor of {times}: mse() sums the squared "
-                "differences instead of averaging them.")
-    else:
-        text = ("The gradients for w and b are not those of the mean squared error of "
-                "w * x + b: check forward() and mse().")
-    if visible:
-        text += (f" Expected w.grad = {fmt(want['grad_w'], 4)} and b.grad = "
-                 f"{fmt(want['grad_b'], 4)}, got {fmt(gw)} and {fmt(gb)}.")
-    return text
+    for order, argument in _ARGUMENT.items():
+        line = out[order]
+        desc = line["loss"]
+        problem = returned_problem(desc, "mse()")
+        if problem:
+            return problem
+        if desc["shape"] is None or math.prod(desc["shape"]) != 1:
+            return ("loss.backward() needs a single number, but mse() returned a tensor of "
+                    "many: average all the squared differences into one number.")
+        if line["backward_error"]:
+            return (f"loss.backward() raised {error_name(line['backward_error'])} on mse()'s "
+                    "result: build it with torch operations so that autograd can go back "
+                    "through it.")
+        gw, gb = line["grad_w"], line["grad_b"]
+        if gw is None or gb is None:
+            return (f"No gradient reaches w and b through mse() when the predictions are "
+                    f"{argument}: compute the loss from both t1 and t2 with torch "
+                    "operations, without .detach(), .data or .item().")
+        if close(gw, want["grad_w"]) and close(gb, want["grad_b"]):
+            continue
+        n = want["n"]
+        if close(gw, n * want["grad_w"]) and close(gb, n * want["grad_b"]):
+            return ("The gradients through mse() are too large by a factor of the number of "
+                    "elements: mse() sums the squared differences instead of averaging them.")
+        return (f"The gradients that flow back through mse() when the predictions are "
+                f"{argument} are not those of the mean squared error.")
+    return None
 
 
 # ---------------------------------------------------------------- update()
@@ -273,8 +439,6 @@ def record_problem(record: dict, before: tuple[float, float], *, grads: bool = T
                    ) -> str | None:
     """What is wrong with w and b after one update() besides their values: still the
     caller's 0-dim float32 leaf tensors that require grad, moved, gradients cleared."""
-    if record["returned_new"]:
-        return RETURNS_NEW
     for name in ("w", "b"):
         p = record[name]
         if p["shape"] != [] or p["dtype"] != "torch.float32":
@@ -289,7 +453,7 @@ def record_problem(record: dict, before: tuple[float, float], *, grads: bool = T
     still = [name for name, old in zip(("w", "b"), before, strict=True)
              if _unchanged(record[name]["value"], old)]
     if len(still) == 2:
-        return REBINDS
+        return RETURNS_NEW if record["returned_new"] else REBINDS
     if still:
         return f"update() did not change {still[0]}: step both w and b."
     if grads:

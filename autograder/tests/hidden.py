@@ -3,7 +3,8 @@ reference solution's answers on them. Trusted code only: this file is never load
 into a worker (the whole folder is off limits to workers).
 
 The hidden inputs come from a fixed seed, so a regrade gives the same score. They are
-plain numbers with two decimals, negative and fractional, in 0-d, 1-d and 2-d shapes.
+plain numbers with two decimals, negative and fractional, in 0-d to 3-d shapes (more than
+one shape of each), float32 and float64.
 Nothing from here but the lecture's numbers may appear in a message to the student.
 """
 
@@ -75,9 +76,9 @@ def _vector(rng: random.Random, n: int, low: float, high: float) -> list[float]:
 class Hidden:
     """Every hidden input, as the plain data the scenarios receive."""
 
-    forward: list[dict]  # x (0-d, 1-d, 2-d), w, b
-    loss: list[dict]  # t1, t2 (1-d and 2-d)
-    gradients: dict  # x, y, w, b
+    forward: list[dict]  # x (0-d to 3-d), w, b, dtype
+    loss: list[dict]  # t1, t2 (1-d to 3-d), dtype
+    gradients: dict  # x, y, w, b: the line's gradients through mse()
     update: dict  # x, y, w, b, lr: one step, for the in-place checks
     learning_rates: list[dict]  # x, y, w, b, lr: one step each, lr far from 1e-4
     trajectory: dict  # x, y, w, b, lr, steps
@@ -111,46 +112,71 @@ def hidden_inputs(seed: int = SEED) -> Hidden:
     update = {**small_data(6), "lr": 0.02}
     learning_rates = [{**small_data(5), "lr": 0.03}, {**small_data(7), "lr": 0.007}]
     trajectory = {**small_data(6), "lr": 0.05, "steps": 4}
+
+    def matrix(*shape: int, low: float = -60, high: float = 60) -> list:
+        if len(shape) == 1:
+            return _vector(rng, shape[0], low, high)
+        return [matrix(*shape[1:], low=low, high=high) for _ in range(shape[0])]
+
+    # more shapes of each dimension, 3-d, and float64 (whose results stay float64)
+    forward += [
+        {"x": matrix(3), **params(0.5, 3.5)},
+        {"x": matrix(2, 5), **params(-3.5, -0.5)},
+        {"x": matrix(2, 3, 2), **params(-3.5, 3.5)},
+        {"x": _number(rng, -60, 60), **params(0.5, 3.5), "dtype": "float64"},
+        {"x": matrix(2, 1, 3), **params(-3.5, 3.5), "dtype": "float64"},
+    ]
+    loss += [
+        {"t1": matrix(4, low=-90, high=90), "t2": matrix(4, low=-90, high=90)},
+        {"t1": matrix(4, 2, low=-20, high=20), "t2": matrix(4, 2, low=-20, high=20)},
+        {"t1": matrix(2, 3, 2, low=-20, high=20), "t2": matrix(2, 3, 2, low=-20, high=20)},
+        {"t1": matrix(3, 1, 4, low=-20, high=20), "t2": matrix(3, 1, 4, low=-20, high=20)},
+        {"t1": matrix(5, low=-90, high=90), "t2": matrix(5, low=-90, high=90),
+         "dtype": "float64"},
+        {"t1": matrix(2, 2, 3, low=-20, high=20), "t2": matrix(2, 2, 3, low=-20, high=20),
+         "dtype": "float64"},
+    ]
+    for case in forward + loss:
+        case.setdefault("dtype", "float32")
     return Hidden(forward, loss, gradients, update, learning_rates, trajectory)
 
 
 # ---------------------------------------------------------------- the reference answers
 
 
-def _t(value: Any) -> torch.Tensor:
-    return torch.tensor(value, dtype=torch.float32)
+def _t(value: Any, dtype: str = "float32") -> torch.Tensor:
+    return torch.tensor(value, dtype=getattr(torch, dtype))
 
 
-def _leaf(value: Any) -> torch.Tensor:
-    return torch.tensor(value, dtype=torch.float32, requires_grad=True)
+def _leaf(value: Any, dtype: str = "float32") -> torch.Tensor:
+    return torch.tensor(value, dtype=getattr(torch, dtype), requires_grad=True)
 
 
 def _plain(tensor: torch.Tensor) -> Any:
     return tensor.detach().to(torch.float64).tolist()
 
 
-def predict(ref: ModuleType, x: Any, w: float, b: float) -> dict:
-    """The reference prediction, its shape, and the gradients of its sum (sum(x), numel)."""
-    xt, wt, bt = _t(x), _leaf(w), _leaf(b)
+def predict(ref: ModuleType, x: Any, w: float, b: float, dtype: str = "float32") -> dict:
+    """The reference prediction, its shape and dtype; and what common mistakes give."""
+    xt, wt, bt = _t(x, dtype), _leaf(w, dtype), _leaf(b, dtype)
     y = ref.forward(xt, wt, bt)
-    y.sum().backward()
-    return {"value": _plain(y), "shape": list(y.shape),
-            "grad_w": _plain(wt.grad), "grad_b": _plain(bt.grad),
+    return {"value": _plain(y), "shape": list(y.shape), "dtype": str(y.dtype),
             "no_bias": _plain(wt.detach() * xt), "swapped": _plain(bt.detach() * xt + wt.detach())}
 
 
-def loss(ref: ModuleType, t1: Any, t2: Any) -> dict:
-    """The reference loss and its gradient for t1; and what common mistakes give."""
-    leaf = _leaf(t1)
-    value = ref.mse(leaf * 1.0, _t(t2))
-    value.backward()
-    diff = _t(t1) - _t(t2)
-    return {"value": value.item(), "grad": _plain(leaf.grad), "n": diff.numel(),
+def loss(ref: ModuleType, t1: Any, t2: Any, dtype: str = "float32") -> dict:
+    """The reference loss and its dtype; and what common mistakes give."""
+    a, b = _t(t1, dtype), _t(t2, dtype)
+    value = ref.mse(a, b)
+    diff = a - b
+    return {"value": value.item(), "dtype": str(value.dtype), "n": diff.numel(),
             "sum": (diff**2).sum().item(), "rmse": (diff**2).mean().sqrt().item(),
             "mean_abs": diff.abs().mean().item(), "mean_diff": diff.mean().item()}
 
 
 def gradients(ref: ModuleType, x: Any, y: Any, w: float, b: float) -> dict:
+    """The gradients of the loss of w * x + b for w and b (the reference's forward and
+    mse: the same whichever of the two the scenario takes from the student)."""
     wt, bt = _leaf(w), _leaf(b)
     ref.mse(ref.forward(_t(x), wt, bt), _t(y)).backward()
     return {"grad_w": wt.grad.item(), "grad_b": bt.grad.item(), "n": len(x)}
@@ -212,10 +238,10 @@ def all_hidden_numbers(seed: int = SEED) -> list[float]:
 
     for case in h.forward:
         add(case)
-        add(predict(ref, case["x"], case["w"], case["b"]))
+        add(predict(ref, **case))
     for case in h.loss:
         add(case)
-        add(loss(ref, case["t1"], case["t2"]))
+        add(loss(ref, **case))
     add(h.gradients)
     add(gradients(ref, **h.gradients))
     for case in (h.update, *h.learning_rates, h.trajectory):

@@ -11,14 +11,22 @@ import torch
 _MAX_VALUES = 10_000  # a result larger than this is described, not sent
 
 
-def _data(value):
-    """A plain number or (nested) list as a float32 tensor that needs no gradient."""
-    return torch.tensor(value, dtype=torch.float32)
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def _leaf(value):
-    """A float32 leaf tensor that requires grad, as the lecture's w and b."""
-    return torch.tensor(value, dtype=torch.float32, requires_grad=True)
+def _data(value, dtype="float32"):
+    """A plain number or (nested) list as a tensor that needs no gradient."""
+    return torch.tensor(value, dtype=_DTYPES[dtype])
+
+
+def _leaf(value, dtype="float32"):
+    """A leaf tensor that requires grad, as the lecture's w and b."""
+    return torch.tensor(value, dtype=_DTYPES[dtype], requires_grad=True)
+
+
+def _is_tensor(obj):
+    """A tensor whose methods are torch's own (a subclass's are the submission's)."""
+    return type(obj) in (torch.Tensor, torch.nn.Parameter)
 
 
 def _values(tensor):
@@ -44,7 +52,7 @@ def _describe(obj):
     }
     if isinstance(obj, torch.Tensor) and kind not in (torch.Tensor, torch.nn.Parameter):
         # a subclass's methods are the submission's: nothing is asked of it
-        info.update(tensor=False, type=f"{kind.__name__} (a torch.Tensor subclass)")
+        info.update(tensor=False, tensor_subclass=True)
         return info
     if isinstance(obj, torch.Tensor):
         info.update(
@@ -65,9 +73,10 @@ def _describe(obj):
 
 
 def _backward(tensor):
-    """Run backward from a result; the error's type if autograd refused, else None."""
+    """Run backward from a result as a student would (loss.backward(): one number, of any
+    shape); the error's type if autograd refused, else None."""
     try:
-        (tensor if tensor.dim() == 0 else tensor.sum()).backward()
+        tensor.backward()
     except Exception as exc:
         return type(exc).__name__
     return None
@@ -77,56 +86,60 @@ def _grad(tensor):
     return None if tensor.grad is None else _values(tensor.grad)
 
 
-def predict(sub, x, w, b):
-    """forward(x, w, b) with w and b leaf tensors; then whether gradients reach w and b."""
-    xt, wt, bt = _data(x), _leaf(w), _leaf(b)
+def predict(sub, x, w, b, dtype="float32"):
+    """forward(x, w, b) with x, w and b of one dtype, w and b leaf tensors."""
+    xt, wt, bt = _data(x, dtype), _leaf(w, dtype), _leaf(b, dtype)
     before = xt.clone()
     y = sub.forward(xt, wt, bt)
-    out = {"result": _describe(y), "x_unchanged": bool(torch.equal(xt, before)),
-           "backward_error": None, "grad_w": None, "grad_b": None}
-    if isinstance(y, torch.Tensor) and y.requires_grad:
-        out["backward_error"] = _backward(y)
-        out["grad_w"], out["grad_b"] = _grad(wt), _grad(bt)
-    return out
+    return {"result": _describe(y), "x_unchanged": bool(torch.equal(xt, before))}
 
 
-def loss(sub, t1, t2):
+def loss(sub, t1, t2, dtype="float32"):
     """mse(predictions, targets) where the predictions carry a graph back to a leaf (as
-    forward's output does); then whether the inputs were left alone and the gradient."""
-    leaf = _leaf(t1)
-    preds = leaf * 1.0
-    targets = _data(t2)
+    forward's output does); then whether the inputs were left alone."""
+    preds = _leaf(t1, dtype) * 1.0
+    targets = _data(t2, dtype)
     preds_before, targets_before = preds.detach().clone(), targets.clone()
     result = sub.mse(preds, targets)
-    out = {
+    return {
         "result": _describe(result),
         "inputs_unchanged": bool(torch.equal(preds.detach(), preds_before)
                                  and torch.equal(targets, targets_before)),
-        "backward_error": None,
-        "grad": None,
     }
-    if isinstance(result, torch.Tensor) and result.requires_grad:
+
+
+def _line_gradients(result, wt, bt):
+    """loss.backward() from a student's result, then the gradients of w and b."""
+    out = {"loss": _describe(result), "backward_error": None, "grad_w": None, "grad_b": None}
+    if _is_tensor(result) and result.requires_grad and result.numel() == 1:
         out["backward_error"] = _backward(result)
-        out["grad"] = _grad(leaf)
+        out["grad_w"], out["grad_b"] = _grad(wt), _grad(bt)
     return out
 
 
 def gradients(sub, x, y, w, b):
-    """The lecture's backward pass through the student's own forward and mse."""
+    """The lecture's loss (computed here, so only forward() is tested) of the student's
+    forward(), loss.backward(); the gradients of w and b."""
     xt, yt, wt, bt = _data(x), _data(y), _leaf(w), _leaf(b)
     preds = sub.forward(xt, wt, bt)
-    out = {"preds": _describe(preds), "loss": None, "backward_error": None,
-           "grad_w": None, "grad_b": None}
-    if not isinstance(preds, torch.Tensor):
-        return out
-    result = sub.mse(preds, yt)
-    out["loss"] = _describe(result)
-    if isinstance(result, torch.Tensor) and result.requires_grad:
-        out["backward_error"] = _backward(result)
+    out = {"preds": _describe(preds), "backward_error": None, "grad_w": None, "grad_b": None}
+    if _is_tensor(preds) and preds.requires_grad and preds.shape == xt.shape:
+        out["backward_error"] = _backward(((preds - yt) ** 2).mean())
         out["grad_w"], out["grad_b"] = _grad(wt), _grad(bt)
     return out
 
 
+def loss_gradients(sub, x, y, w, b):
+    """mse() of the line w * x + b (computed here, so only mse() is tested) and targets,
+    with the predictions first and then second: loss.backward() must reach w and b
+    through either argument."""
+    out = {}
+    for order in ("preds_first", "preds_second"):
+        xt, yt, wt, bt = _data(x), _data(y), _leaf(w), _leaf(b)
+        preds = wt * xt + bt
+        result = sub.mse(preds, yt) if order == "preds_first" else sub.mse(yt, preds)
+        out[order] = _line_gradients(result, wt, bt)
+    return out
 def _param(tensor):
     return {
         "value": _values(tensor),
@@ -150,8 +163,7 @@ def update_steps(sub, x, y, w, b, lr, steps):
         ((wt * xt + bt - yt) ** 2).mean().backward()
         w_before, b_before = wt, bt
         returned = sub.update(wt, bt, lr)
-        record = {"w": _param(wt), "b": _param(bt), "returned": type(returned).__name__,
-                  "returned_new": False}
+        record = {"w": _param(wt), "b": _param(bt), "returned_new": False}
         if isinstance(returned, (tuple, list)):
             record["returned_new"] = any(isinstance(r, torch.Tensor)
                                          and r is not w_before and r is not b_before

@@ -11,7 +11,7 @@ from autograder.tests.hidden import LECTURE
 @pytest.mark.points(1)
 @pytest.mark.visible
 def test_lecture_loss(submission, reference):
-    """4. mse(): the loss of the lecture's predictions (39.4)"""
+    """4. mse(): the loss of the lecture's predictions (39.4); public test q3"""
     preds, targets = LECTURE["preds"], LECTURE["targets"]
     out = run(submission, "loss", "mse()", t1=preds, t2=targets)
     want = hidden.loss(reference, preds, targets)
@@ -22,10 +22,10 @@ def test_lecture_loss(submission, reference):
 
 @pytest.mark.points(1)
 def test_loss_hidden(submission, reference, cases):
-    """5. mse() on other data (1-d and 2-d): value, 0-dim, gradient, inputs left alone"""
+    """5. mse() on other data (1-d to 3-d, float64 kept): a 0-dim tensor, inputs left alone"""
     for case in cases.loss:
         out = run(submission, "loss", "mse()", **case)
-        want = hidden.loss(reference, case["t1"], case["t2"])
+        want = hidden.loss(reference, **case)
         problem = loss_problem(out, want, visible=False)
         if problem:
             fail(problem)
