@@ -67,6 +67,14 @@ def _fill_scratch(limit_mb=200):
     return written
 
 
+def _interfaces():
+    """The network interfaces the worker sees (none, if it may not even ask)."""
+    try:
+        return sorted(name for _, name in socket.if_nameindex())
+    except OSError:
+        return []
+
+
 def _fork():
     pid = os.fork()
     if pid == 0:
@@ -102,7 +110,7 @@ def probe(secrets=(), sentinels=(), port=0):
         "tcp_to_judge_host": _try(lambda: _connect("127.0.0.1", port)),
         # only loopback is ever a target: the machine's network is not ours to probe
         "udp_to_judge_host": _try(lambda: _udp("127.0.0.1", port)),
-        "interfaces": sorted(name for _, name in socket.if_nameindex()),
+        "interfaces": _interfaces(),
         "scratch_fill": _fill_scratch(),
         "fork": _try(_fork),
         "subprocess": _try(lambda: subprocess.run(["/bin/true"], check=True)),

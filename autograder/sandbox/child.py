@@ -6,6 +6,7 @@ on the result pipe: plain data that the judge parses and checks, never objects.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -25,7 +26,8 @@ from autograder.sandbox.guard import Guard
 
 # Bound before any submission runs: a submission may replace os._exit, os.write or json.dumps
 # in its own process, and the worker must still end here, never back in the zygote's loop.
-_exit, _write, _dumps = os._exit, os.write, json.dumps
+_exit, _write, _read, _dumps, _loads = os._exit, os.write, os.read, json.dumps, json.loads
+_RESULTS, _CALLS = 3, 4  # the worker's descriptors: results out, calls in
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,21 @@ def load_scenarios(path: Path) -> dict[str, Scenario]:
         if callable(fn) and not name.startswith("_")
         and getattr(fn, "__module__", "") == "scenarios"
     }
-    found[IMPORT_ONLY] = Scenario(lambda submission: None, guard)
+    found[IMPORT_ONLY] = Scenario(_skipped_cells, guard)
     return found
+
+
+def _skipped_cells(submission: Any) -> list | None:
+    """The import-only scenario's answer: the cells a notebook's module skipped (see
+    autograder/submission.py), or None for a .py."""
+    value = getattr(submission, "__autograder_skipped_cells__", None)
+    return value if type(value) is list else None
 
 
 def run(
     request: dict,
     scenarios: dict[str, Scenario],
-    result_fd: int,
+    pipes: tuple[int, int],
     out_fd: int,
     scratch: Path,
     limits: Limits,
@@ -64,10 +73,12 @@ def run(
     baseline_vm: int,
 ) -> None:
     """The child's whole life. Ends with os._exit; never returns into the zygote's loop.
-    `scratch` is the worker's own folder: its cwd, and the only place it may write."""
+    `scratch` is the worker's own folder: its cwd, and the only place it may write.
+    `pipes` are the result pipe and the call pipe, which brings each call's scenario and
+    arguments as one JSON line, the next only once the previous result is back."""
     try:
         os.setsid()
-        _own_descriptors(result_fd, out_fd)
+        _own_descriptors(*pipes, out_fd, keep=iso.descriptors)
         confine(iso, limits, scratch, baseline_vm)
         os.chdir(scratch)
         os.environ.update(HOME=str(scratch), TMPDIR=str(scratch))
@@ -82,7 +93,7 @@ def run(
             _attempt_many(request, scenarios, limits)
             report = None
         else:
-            report = _attempt(request, scenarios)
+            report = _attempt(request, scenarios, _next_call())
     except BaseException:  # confinement itself failed: report it, never run unconfined
         report = {"status": "sandbox_error", "message": traceback.format_exc(limit=2)}
     try:
@@ -102,35 +113,67 @@ def _flush() -> None:
             pass
 
 
-def _own_descriptors(result_fd: int, out_fd: int) -> None:
-    """fd 0 is /dev/null, 1 and 2 the capped output file, 3 the result pipe; nothing else."""
+def _own_descriptors(result_fd: int, calls_fd: int, out_fd: int, keep: list[int]) -> None:
+    """fd 0 is /dev/null, 1 and 2 the capped output file, 3 the result pipe, 4 the call
+    pipe, and `keep` (descriptors the zygote opened for every worker); nothing else."""
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
-    os.dup2(result_fd, 3)
-    os.closerange(4, 1 << 16)
+    # out of the way first: either may be fd 3 or 4 (`keep` never is, see confine.py)
+    result_fd, calls_fd = (fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for fd in (result_fd, calls_fd))
+    os.dup2(result_fd, _RESULTS)
+    os.dup2(calls_fd, _CALLS)
+    start = _CALLS + 1
+    for fd in sorted(fd for fd in keep if fd > _CALLS):
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, 1 << 16)
 
 
-def _attempt(request: dict, scenarios: dict[str, Scenario]) -> dict:
-    guard = scenarios[request["scenario"]].guard
-    module = _import(request, guard)
+def _next_call() -> tuple[str, dict] | None:
+    """The next call the judge sends (a scenario and its arguments), or None: no more.
+    Read one byte at a time, so nothing of a later line is read before it is due."""
+    line = bytearray()
+    while True:
+        byte = _read(_CALLS, 1)
+        if not byte or byte == b"\n":
+            break
+        line += byte
+    if not line:
+        return None
+    name, args = _loads(bytes(line))
+    return name, args
+
+
+def _attempt(request: dict, scenarios: dict[str, Scenario], call: tuple[str, dict] | None
+             ) -> dict:
+    if call is None:
+        return {"status": "sandbox_error", "message": "no call came"}
+    name, args = call
+    module = _import(request, scenarios[name].guard)
     if isinstance(module, dict):
         return module
-    return _call(scenarios[request["scenario"]], module, request.get("args", {}), request)
+    return _call(scenarios[name], module, args, request)
 
 
 def _attempt_many(request: dict, scenarios: dict[str, Scenario], limits: Limits) -> None:
     """Several calls in this one worker, each sent (one JSON line) as soon as it is done,
-    so the judge knows which finished if a later one hangs or ends the process."""
-    calls = request["args"]["calls"]
-    module = _import(request, scenarios[calls[0][0]].guard)
+    so the judge knows which finished if a later one hangs or ends the process. Each
+    call's arguments arrive only after the previous result is sent: a visible call never
+    has a hidden call's arguments in its memory."""
+    call = _next_call()
+    if call is None:
+        return
+    module = _import(request, scenarios[call[0]].guard)
     if isinstance(module, dict):
         _send(module, limits, line=True)
         return
     _send({"status": "imported"}, limits, line=True)  # so a later hang is the call's, not this
-    for name, args in calls:
+    while call is not None:
+        name, args = call
         _send(_call(scenarios[name], module, args, request), limits, line=True)
+        call = _next_call()
 
 
 def _import(request: dict, guard: Guard) -> ModuleType | dict:
@@ -206,6 +249,6 @@ def _send(report: dict, limits: Limits, line: bool = False) -> None:
     view = memoryview(data)
     try:
         while view:
-            view = view[_write(3, view):]
+            view = view[_write(_RESULTS, view):]
     except OSError:
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import math
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.limits import DEFAULT_LIMITS, Limits
+from autograder.text import clean, clean_strings
 
 # The built-in scenario: does the submission import at all? Defined here, not in child.py,
 # so the judge can start the zygote before anything imports torch (child.py does).
@@ -85,9 +87,8 @@ class Sandbox:
     def run(self, submission: Path, module: str, scenario: str, **args: Any) -> Outcome:
         """Run `scenario(module, **args)` in a fresh confined worker that imports `submission`."""
         self._ready()
-        request = {"scenario": scenario, "args": args, "module": module,
-                   "filename": f"{module}.py"}
-        return self._outcome(*self._exchange(request, submission))
+        request = {"scenario": scenario, "module": module, "filename": f"{module}.py"}
+        return self._outcome(*self._exchange(request, submission, [(scenario, args)]))
 
     def run_many(self, submission: Path, module: str, calls: list[tuple[str, dict]]
                  ) -> tuple[Outcome | None, list[Outcome | None]]:
@@ -95,11 +96,12 @@ class Sandbox:
         imported once, and the guard restores the scenario's world after every call.
         Returns why the submission did not import (None if it did), and each call's outcome.
         A call that ends the worker (a hang, os._exit, a crash) gets that outcome; the calls
-        after it never ran and come back as None, for the caller to run on their own."""
+        after it never ran and come back as None, for the caller to run on their own.
+        Each call's arguments go to the worker only once the previous call's result is
+        back, so no call can see (and report) the arguments of a call after it."""
         self._ready()
-        request = {"scenario": MANY, "args": {"calls": [[n, a] for n, a in calls]},
-                   "module": module, "filename": f"{module}.py"}
-        reply, data = self._exchange(request, submission)
+        request = {"scenario": MANY, "module": module, "filename": f"{module}.py"}
+        reply, data = self._exchange(request, submission, calls, one_by_one=True)
         output, printed, seconds = self._collect(reply)
         lines = data.split(b"\n")
         first = _parse(lines[0])
@@ -118,30 +120,42 @@ class Sandbox:
             outcomes.append(self._from_exit(reply, output, seconds))
         return None, outcomes + [None] * (len(calls) - len(outcomes))
 
-    def _exchange(self, request: dict, submission: Path) -> tuple[dict, bytes]:
+    def _exchange(self, request: dict, submission: Path, calls: list[tuple[str, dict]],
+                  one_by_one: bool = False) -> tuple[dict, bytes]:
         """Send one request to the zygote; return its reply and what the worker sent back.
         The submission travels as an open file, not a path: the zygote's mount namespace
-        need not see the folder it is in (a checkout under /root, say)."""
+        need not see the folder it is in (a checkout under /root, say). The calls go
+        straight to the worker through a pipe of their own, never through the zygote:
+        all at once, or (one_by_one) each after the previous call's result."""
         message = json.dumps(request).encode()
-        if len(message) > MAX_REQUEST:
-            raise SandboxError(f"a request of {len(message)} bytes is over {MAX_REQUEST}")
+        lines = [json.dumps([name, args]).encode() + b"\n" for name, args in calls]
+        too_long = [len(line) for line in lines if len(line) > MAX_REQUEST]
+        if len(message) > MAX_REQUEST or too_long:
+            raise SandboxError(f"a request of {max([len(message), *too_long])} bytes is over "
+                               f"{MAX_REQUEST}")
         source = os.open(submission, os.O_RDONLY)
         read_end, write_end = os.pipe()
+        calls_in, calls_out = os.pipe()
+        _fit_pipe(calls_out, max(map(len, lines), default=0))
         try:
-            socket.send_fds(self._sock, [message], [write_end, source])
+            socket.send_fds(self._sock, [message], [write_end, calls_in, source])
         finally:
-            os.close(write_end)
-            os.close(source)
+            for fd in (write_end, calls_in, source):
+                os.close(fd)
+        feeder = _Feeder(calls_out, lines, one_by_one)
         try:
-            data = self._drain(read_end)
+            data = self._drain(read_end, feeder)
         finally:
             os.close(read_end)
+            feeder.close()
         return self._reply(timeout=self.limits.wall_seconds + 30), data
 
-    def _drain(self, fd: int) -> bytes:
+    def _drain(self, fd: int, feeder: _Feeder) -> bytes:
         """Read the child's result until it closes the pipe (it exits), keeping at most
-        result_bytes; the zygote enforces the time limit, this only guards against a hang."""
-        chunks, size = [], 0
+        result_bytes, and feed it its calls as it asks for them; the zygote enforces the
+        time limit, this only guards against a hang."""
+        chunks, size, newlines = [], 0, 0
+        feeder.feed(0)
         deadline = time.monotonic() + self.limits.wall_seconds + self.limits.kill_grace_seconds + 30
         while time.monotonic() < deadline:
             if not select.select([fd], [], [], 1.0)[0]:
@@ -152,6 +166,8 @@ class Sandbox:
             if size < self.limits.result_bytes:
                 chunks.append(chunk)
             size += len(chunk)
+            newlines += chunk.count(b"\n")
+            feeder.feed(newlines)
         return b"".join(chunks) if size <= self.limits.result_bytes else b""
 
     def _reply(self, timeout: float) -> dict:
@@ -198,6 +214,9 @@ class Sandbox:
 
     def _from_exit(self, reply: dict, output: str, seconds: float) -> Outcome:
         """The worker sent no (more) result: say how it ended."""
+        if reply.get("memory"):  # the kernel ended it at the memory cgroup's limit
+            return Outcome("memory", message=f"used more than the {self.limits.memory_mb} MB "
+                           "memory limit", output=output, seconds=seconds)
         if reply["timed_out"]:
             return Outcome("timeout", message=f"did not finish within {self.limits.wall_seconds:g} "
                            "seconds (an endless loop?)", output=output, seconds=seconds)
@@ -216,8 +235,9 @@ class Sandbox:
     def _confirm_sandbox_error(self, message: str) -> None:
         """A worker said its confinement failed. The submission can say so too (it owns the
         result pipe), so believe it only if a worker that imports an empty file says so too."""
-        reply, data = self._exchange({"scenario": IMPORT_ONLY, "args": {}, "module": "empty",
-                                      "filename": "empty.py"}, Path(os.devnull))
+        reply, data = self._exchange({"scenario": IMPORT_ONLY, "module": "empty",
+                                      "filename": "empty.py"}, Path(os.devnull),
+                                     [(IMPORT_ONLY, {})])
         if reply.get("error"):
             raise SandboxError(reply["error"])
         shutil.rmtree(reply["scratch"], ignore_errors=True)
@@ -242,6 +262,45 @@ class Sandbox:
         self.close()
 
 
+class _Feeder:
+    """Writes a worker's calls to its call pipe: all at once, or one by one, each when the
+    worker has sent a line for every call before it (its first line says the submission
+    imported, each later one is a call's result). Closing the pipe tells it: no more."""
+
+    def __init__(self, fd: int, lines: list[bytes], one_by_one: bool) -> None:
+        self._fd: int | None = fd
+        self._lines = lines
+        self._sent = 0
+        self._one_by_one = one_by_one
+
+    def feed(self, lines_back: int) -> None:
+        due = max(1, lines_back) if self._one_by_one else len(self._lines)
+        try:
+            while self._fd is not None and self._sent < min(due, len(self._lines)):
+                line = memoryview(self._lines[self._sent])
+                while line:
+                    line = line[os.write(self._fd, line):]
+                self._sent += 1
+        except OSError:  # the worker has ended: nothing more to send it
+            self.close()
+        if self._sent == len(self._lines):  # what was written stays readable after this
+            self.close()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _fit_pipe(fd: int, size: int) -> None:
+    """Make a pipe hold `size` bytes, so writing one call never waits on the worker."""
+    if size > 1 << 16:
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+        except OSError:
+            pass  # over the system's pipe-max-size: the write waits for the worker instead
+
+
 # What the zygote, and so every worker, keeps of the judge's environment: what Python and
 # torch need to run. Nothing else: a TA's shell may hold tokens or passwords, and a
 # submission can print os.environ into feedback that goes back to the student.
@@ -261,7 +320,8 @@ def _parse(data: bytes) -> dict | None:
         report = json.loads(data)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than json parses
         return None
-    return report if isinstance(report, dict) else None
+    # every string the worker sent is made safe to show here, once (autograder.text)
+    return clean_strings(report) if isinstance(report, dict) else None
 
 
 def _finite(value: Any) -> bool:
@@ -286,10 +346,10 @@ def _clean_error(error: Any) -> dict | None:
     line = error.get("line")
     function = error.get("function")
     return {
-        "type": str(error.get("type", "an exception"))[:200],
-        "message": str(error.get("message", ""))[:1000],
+        "type": clean(error.get("type", "an exception"), 200),
+        "message": clean(error.get("message", ""), 1000),
         "line": line if isinstance(line, int) and not isinstance(line, bool) else None,
-        "function": function[:200] if isinstance(function, str) else None,
+        "function": clean(function, 200) if isinstance(function, str) else None,
     }
 
 
@@ -318,4 +378,4 @@ def _read_capped(path: Path, chars: int) -> tuple[str, int]:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return "", 0
-        return f.read(chars * 4).decode("utf-8", "replace")[:chars], info.st_size
+        return clean(f.read(chars * 4), chars), info.st_size

@@ -8,24 +8,37 @@ skipped and named in `Isolation.missing`, so the report can say so.
 from __future__ import annotations
 
 import ctypes
+import errno
+import fcntl
 import os
 import pwd
 import resource
+import shutil
 import sys
 import sysconfig
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.limits import Limits
+from autograder.sandbox import seccomp
+from autograder.sandbox.cgroup import MemoryCgroup
 
 SANDBOX_USER = "nobody"  # the unprivileged account workers run as when the grader is root
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_CLONE_NEWNET, _CLONE_NEWNS = 0x40000000, 0x00020000
-_MS_BIND, _MS_MOVE, _MS_REC, _MS_PRIVATE = 4096, 8192, 16384, 1 << 18
-_MS_NOSUID, _MS_NODEV, _MNT_DETACH = 2, 4, 2
+# Folders any user may write in. A worker must not: what it leaves there outlives it, and
+# a file in a tmpfs is memory that no limit of the worker's counts.
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+_COPIED_MB = 128  # the zygote's pages a worker may copy by writing them (refcounts, say)
+
+_CLONE_NEWNET, _CLONE_NEWNS, _CLONE_NEWIPC = 0x40000000, 0x00020000, 0x08000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+_MNT_DETACH = 2
 _PR_SET_NO_NEW_PRIVS = 38
+_CAP_SETGID, _CAP_SETUID = 6, 7
+_KEPT_FDS = 512  # descriptors every worker keeps are numbered from here
 
 # Landlock (linux/landlock.h). The syscall numbers are the same on x86_64 and aarch64.
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
@@ -49,49 +62,166 @@ class _PathBeneathAttr(ctypes.Structure):
 
 @dataclass
 class Isolation:
-    """What protection a worker gets on this machine; decided once, in the zygote."""
+    """What protection a worker gets on this machine; decided once, in the zygote. Each
+    layer stands on its own: one the machine refuses is named in `missing`, with why."""
 
     uid: int | None  # the uid workers switch to, or None when the grader is not root
     gid: int | None
     landlock_abi: int  # 0: no Landlock
     roots: list[str]  # what a worker may read: Python, its packages, system folders
     missing: list[str] = field(default_factory=list)
+    layers: list[str] = field(default_factory=list)  # what is on, in words
+    seccomp: Any = None  # the shared part of the seccomp filter (seccomp.prepare)
+    cgroup: MemoryCgroup | None = None
+    mount_namespace: bool = False
+    descriptors: list[int] = field(default_factory=list)  # kept open for every worker
+    # world-writable folders a worker can write in (no mount namespace, no Landlock):
+    # what the worker user leaves there is removed after each worker
+    to_clean: list[str] = field(default_factory=list)
+    _refused: dict[str, str] = field(default_factory=dict)  # namespace: why not
 
     @classmethod
-    def probe(cls) -> Isolation:
-        uid = gid = None
-        missing: list[str] = []
-        roots = readable_roots()
-        if os.geteuid() == 0:
-            try:
-                entry = pwd.getpwnam(SANDBOX_USER)
-                uid, gid = entry.pw_uid, entry.pw_gid
-            except KeyError:
-                missing.append(f"no '{SANDBOX_USER}' user: workers run as root")
+    def probe(cls, limits: Limits, keep: str) -> Isolation:
+        """Turn on every layer this machine allows. `keep` is the zygote's scratch folder,
+        which stays visible when the world-writable folders are covered."""
+        iso = cls(None, None, 0, readable_roots())
+        iso._user()
+        if iso.uid is not None:
+            iso._namespaces(keep)
+        elif os.geteuid() != 0:
+            iso.missing.append("not root: workers run as the grading user, without namespaces")
+        iso._landlock_probe()
+        iso._seccomp_probe()
+        iso._cgroup(limits)
+        iso._name_refused_namespaces()
+        if iso.uid is not None and not iso.mount_namespace and not iso.landlock_abi:
+            iso.to_clean = [d for d in WORLD_WRITABLE if os.path.isdir(d)]
+            iso.missing.append("neither a mount namespace nor Landlock: /tmp, /dev/shm and "
+                               f"the like are writable by '{SANDBOX_USER}'; what a worker "
+                               "leaves there is removed after it")
+        return iso
+
+    def _user(self) -> None:
+        if os.geteuid() != 0:
+            return
+        if not _has_capabilities(_CAP_SETUID, _CAP_SETGID):
+            self.missing.append("root without CAP_SETUID/CAP_SETGID: workers run as root")
+            return
+        try:
+            entry = pwd.getpwnam(SANDBOX_USER)
+        except KeyError:
+            self.missing.append(f"no '{SANDBOX_USER}' user: workers run as root")
+            return
+        self.uid, self.gid = entry.pw_uid, entry.pw_gid
+        self.layers.append(f"user {SANDBOX_USER}")
+
+    def _namespaces(self, keep: str) -> None:
+        """Network and IPC namespaces, made once here and inherited by every worker
+        (cheaper than one per fork); a mount namespace that makes Python readable by the
+        worker user and covers the world-writable folders. Without one (no CAP_SYS_ADMIN),
+        the worker reaches Python through descriptors opened here."""
+        made = []
+        for name, flag in (("network", _CLONE_NEWNET), ("IPC", _CLONE_NEWIPC)):
+            if _libc.unshare(flag) == 0:
+                made.append(name)
             else:
-                # an empty network namespace (no interface but a down lo), made once here
-                # and inherited by every worker: cheaper than one per fork
-                if _libc.unshare(_CLONE_NEWNET) != 0:
-                    missing.append("no network namespace: workers may reach the network")
-                try:
-                    _private_mounts()
-                    _expose(roots)
-                except OSError as exc:
-                    uid = gid = None
-                    missing.append(f"Python is not readable by '{SANDBOX_USER}' ({exc}): "
-                                   "workers run as root")
-        else:
-            missing.append("not root: workers run as the grading user, no network namespace")
+                self._refused[name] = os.strerror(ctypes.get_errno())
+        try:
+            _private_mounts()
+            _expose(self.roots)
+            _cover_world_writable(keep)
+            made.append("mount")
+            self.mount_namespace = True
+        except OSError as exc:
+            self._refused["mount"] = exc.strerror or str(exc)
+            self.descriptors = _reach_through_descriptors(self.roots)
+        if made:
+            self.layers.append(" and ".join(made) + " namespaces")
+
+    def _name_refused_namespaces(self) -> None:
+        """Say which namespace is missing, why, and what stands in for it (known only once
+        every layer is probed)."""
+        instead = {
+            "network": "sockets are refused by seccomp" if self.seccomp is not None
+            else "workers may reach the network",
+            "IPC": "SysV IPC is refused by seccomp" if self.seccomp is not None
+            else "workers share the machine's SysV IPC",
+            "mount": "Python is reached through descriptors opened as root; the worker's "
+            "folder is " + ("in /dev/shm, counted by the memory cgroup"
+                            if self.scratch_in_memory() else "on disk"),
+        }
+        for name, why in self._refused.items():
+            hint = " (no CAP_SYS_ADMIN?)" if why == os.strerror(errno.EPERM) else ""
+            self.missing.append(f"no {name} namespace: {why}{hint}; {instead[name]}")
+
+    def scratch_in_memory(self) -> bool:
+        """Whether workers' folders go in /dev/shm: without a mount namespace (so no tmpfs
+        of their own) but with a memory cgroup, which then counts what they write."""
+        return (self.uid is not None and not self.mount_namespace and self.cgroup is not None
+                and os.path.isdir("/dev/shm"))
+
+    def _landlock_probe(self) -> None:
         abi = _syscall(_SYS_CREATE_RULESET, None, 0, 1)  # LANDLOCK_CREATE_RULESET_VERSION
         if abi < 1:
-            abi = 0
-            missing.append("no Landlock in this kernel: filesystem limits rely on file modes")
-        return cls(uid, gid, abi, roots, missing)
+            why = os.strerror(ctypes.get_errno())
+            self.missing.append(f"no Landlock ({why}): filesystem limits rely on file modes")
+        else:
+            self.landlock_abi = abi
+            self.layers.append(f"landlock ABI {abi}")
+
+    def _seccomp_probe(self) -> None:
+        rules, why = seccomp.prepare()
+        if rules is not None:
+            why = _loads_in_a_child(rules)
+        if why:
+            self.missing.append(why)
+        else:
+            self.seccomp = rules
+            self.layers.append("seccomp")
+
+    def _cgroup(self, limits: Limits) -> None:
+        if os.geteuid() != 0:
+            self.missing.append("no memory cgroup (not root): memory is limited by RLIMIT_AS")
+            return
+        self.cgroup, why = MemoryCgroup.make(cgroup_bytes(limits))
+        if why:
+            self.missing.append(why)
+        else:
+            self.layers.append(f"memory cgroup v{self.cgroup.version}")
 
     def describe(self) -> str:
-        parts = [f"worker user: {SANDBOX_USER}" if self.uid is not None else "worker user: same"]
-        parts.append(f"landlock ABI {self.landlock_abi}" if self.landlock_abi else "no landlock")
-        return ", ".join(parts)
+        if self.uid is None:
+            return ", ".join(["worker user: same", *self.layers]) or "no confinement"
+        return "worker user: " + ", ".join(self.layers).removeprefix("user ")
+
+
+def cgroup_bytes(limits: Limits) -> int:
+    """What a worker may hold in all, as the kernel counts it: its memory allowance, its
+    scratch folder, and room for the zygote's pages it copies on writing."""
+    return (limits.memory_mb + limits.scratch_mb + _COPIED_MB) * 1024 * 1024
+
+
+def _has_capabilities(*caps: int) -> bool:
+    with open("/proc/self/status") as f:
+        effective = next(int(line.split()[1], 16) for line in f if line.startswith("CapEff:"))
+    return all(effective >> cap & 1 for cap in caps)
+
+
+def _loads_in_a_child(rules: Any) -> str | None:
+    """Whether this kernel takes the filter: tried once, in a throwaway child."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            seccomp.install(rules)
+            code = 0
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        return None
+    return "no seccomp filter (the kernel refused it): system calls are not filtered"
 
 
 def _syscall(number: int, *args: object) -> int:
@@ -107,44 +237,121 @@ def readable_roots() -> list[str]:
     return sorted({os.path.realpath(p) for p in roots if p and os.path.exists(p)})
 
 
-def _expose(roots: list[str]) -> None:
-    """Make Python readable by the sandbox user when it lives below a private folder
-    (pyenv in /root, say): in a mount namespace of the zygote's own, that folder is
-    covered by an empty tmpfs and only the Python folders are bound back into it."""
+def _closed_parents(roots: list[str]) -> dict[str, list[str]]:
+    """The folders others may not pass through (/root, say, for pyenv), with the roots
+    below each: there the worker user cannot reach Python without help."""
     blocked: dict[str, list[str]] = {}
     for root in roots:
         for parent in reversed(Path(root).parents):
             if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
                 blocked.setdefault(str(parent), []).append(root)
                 break
-    for cover, inside in blocked.items():
-        staged = []
+    return blocked
+
+
+def _expose(roots: list[str]) -> None:
+    """Make Python readable by the sandbox user when it lives below a private folder:
+    in the zygote's mount namespace, that folder is covered by an empty tmpfs and only
+    the Python folders are bound back into it."""
+    for cover, inside in _closed_parents(roots).items():
+        _cover(cover, inside)
+
+
+def _cover_world_writable(keep: str) -> None:
+    """An empty read-only tmpfs over each world-writable folder, so a worker can leave
+    nothing there (no file that outlives it, no tmpfs memory no limit counts). The
+    zygote's scratch folder `keep`, if it is inside one, is bound back into it."""
+    keep = os.path.realpath(keep)
+    for folder in WORLD_WRITABLE:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            real = os.path.realpath(folder)
+            _cover(real, [keep] if keep.startswith(real + "/") else [])
+
+
+def _cover(folder: str, keep: list[str]) -> None:
+    """Mount an empty tmpfs over `folder`, bind each path of `keep` (inside it) back at its
+    place, then make the tmpfs read-only. The kept paths are reached through descriptors
+    opened before the cover hides them."""
+    fds = [os.open(path, os.O_PATH | os.O_CLOEXEC) for path in keep]
+    try:
+        _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
+        for path, fd in zip(keep, fds, strict=True):
+            os.makedirs(path, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        _mount(None, folder, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _reach_through_descriptors(roots: list[str]) -> list[int]:
+    """Without a mount namespace, let the worker user import from Python folders below
+    a private folder anyway: open each such root here (as root) and point the import
+    system at /proc/self/fd/N/..., where only the folders below the descriptor need to
+    be searchable. Every worker inherits the descriptors (O_PATH: they read nothing by
+    themselves). Returns them, for the workers to keep."""
+    moved: dict[str, str] = {}
+    fds = []
+    for inside in _closed_parents(roots).values():
         for root in inside:
-            stage = tempfile.mkdtemp(prefix="sandbox-python-")
-            _mount(root, stage, None, _MS_BIND | _MS_REC)
-            staged.append((stage, root))
-        _mount("tmpfs", cover, "tmpfs", 0, "mode=0755,size=1m")
-        for stage, root in staged:
-            os.makedirs(root, exist_ok=True)
-            _mount(stage, root, None, _MS_MOVE)
-            os.rmdir(stage)
+            if any(root.startswith(other + "/") for other in inside):
+                continue  # reached through the descriptor of the folder above it
+            opened = os.open(root, os.O_PATH | os.O_DIRECTORY)
+            fd = fcntl.fcntl(opened, fcntl.F_DUPFD, _KEPT_FDS)  # clear of 0-4 (child.py)
+            os.close(opened)
+            fds.append(fd)
+            moved[root] = f"/proc/self/fd/{fd}"
+
+    def through(path: str) -> str:
+        for root, fd_path in moved.items():
+            if path == root or path.startswith(root + "/"):
+                return fd_path + path[len(root):]
+        return path
+
+    sys.path[:] = [through(os.path.realpath(p)) if p else p for p in sys.path]
+    for module in list(sys.modules.values()):  # packages: where their submodules are
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list) and any(p.startswith(tuple(moved)) for p in search):
+            search[:] = [through(p) for p in search]
+    return fds
 
 
 def _private_mounts() -> None:
     """A mount namespace of the zygote's own: what it mounts, no one else sees."""
     if _libc.unshare(_CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
 
 
 def mount_work(folder: Path, iso: Isolation, size_mb: int) -> bool:
     """Give a worker's folder its own small tmpfs, so a worker that writes file after
-    file fills that, not the machine's disk. Only as root (in the zygote's namespace)."""
-    if iso.uid is None:
+    file fills that, not the machine's disk. Only as root, in the zygote's namespace."""
+    if iso.uid is None or not iso.mount_namespace:
         return False
     _mount("tmpfs", str(folder), "tmpfs", _MS_NOSUID | _MS_NODEV,
            f"size={size_mb}m,mode=0700,uid={iso.uid},gid={iso.gid}")
     return True
+
+
+def clean_after(iso: Isolation) -> None:
+    """Remove what the worker user left in world-writable folders (only when neither a
+    mount namespace nor Landlock kept it out of them)."""
+    for folder in iso.to_clean:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != iso.uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def unmount_work(folder: Path) -> None:
@@ -162,16 +369,29 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int,
 
 
 def confine(iso: Isolation, limits: Limits, scratch: Path, baseline_vm: int) -> None:
-    """Cut this (freshly forked) process down to a worker. Order matters: the limits while
-    still root, then the user switch, then Landlock, which needs no root."""
+    """Cut this (freshly forked) process down to a worker. Order matters: the cgroup, the
+    limits and the Landlock rules while still root (the rules open Python's folders by
+    path), then the user switch, no_new_privs, Landlock, and the seccomp filter last
+    (it refuses what the steps before it use)."""
+    if iso.cgroup is not None:
+        iso.cgroup.join()
     _set_limits(limits, baseline_vm)
+    ruleset = _landlock_rules(iso.landlock_abi, iso.roots, str(scratch)) if iso.landlock_abi \
+        else None
     if iso.uid is not None:
         os.setgroups([])
         os.setgid(iso.gid)
         os.setuid(iso.uid)
-    _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    if iso.landlock_abi:
-        _landlock(iso.landlock_abi, iso.roots, str(scratch))
+    if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    if ruleset is not None:
+        try:
+            if _syscall(_SYS_RESTRICT_SELF, ruleset, 0) != 0:
+                raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
+        finally:
+            os.close(ruleset)
+    if iso.seccomp is not None:
+        seccomp.install(iso.seccomp)
 
 
 def _set_limits(limits: Limits, baseline_vm: int) -> None:
@@ -186,7 +406,8 @@ def _set_limits(limits: Limits, baseline_vm: int) -> None:
     cap(resource.RLIMIT_NPROC, 0)  # no fork, no threads: the worker is one process
 
 
-def _landlock(abi: int, read_roots: list[str], scratch: str) -> None:
+def _landlock_rules(abi: int, read_roots: list[str], scratch: str) -> int:
+    """A Landlock ruleset (a descriptor): read Python and the system, write the scratch."""
     fs = _FS_ABI1
     if abi >= 2:
         fs |= _FS_REFER
@@ -209,10 +430,10 @@ def _landlock(abi: int, read_roots: list[str], scratch: str) -> None:
             _allow(ruleset, path, read)
         _allow(ruleset, "/dev/null", _FS_READ_FILE | _FS_WRITE_FILE)
         _allow(ruleset, scratch, fs & ~_FS_IOCTL_DEV)
-        if _syscall(_SYS_RESTRICT_SELF, ruleset, 0) != 0:
-            raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
-    finally:
+    except BaseException:
         os.close(ruleset)
+        raise
+    return ruleset
 
 
 def _allow(ruleset: int, path: str, access: int) -> None:

@@ -1,14 +1,18 @@
 """The pre-started worker: imports torch once, then forks one confined child per request.
 
 Run by the judge as `python -m autograder.sandbox.zygote SCENARIOS LIMITS_JSON`; it talks
-over a Unix socket on fd 0. Each request brings a result pipe (as a passed descriptor), a
-scenario name, its arguments and the path of the submission. The zygote never reads what
-a child sends back: the child writes to the judge's pipe directly, so nothing a student
-returns or prints stays in the zygote's memory for the next child to find.
+over a Unix socket on fd 0. Each request names the submission's module and brings three
+descriptors: a result pipe, a call pipe and the submission's file. The zygote reads
+none of them. The judge writes each call (a scenario and its arguments) to the call
+pipe only after the previous call's result is back, and the child writes its results
+to the judge's pipe directly; the submission is copied in the kernel (sendfile), never
+through a buffer here. So no submission's bytes, results or arguments pass through the
+zygote's memory, which every later child inherits.
 """
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -45,7 +49,13 @@ def main() -> None:
     # guard's snapshot of the signal handlers, which workers are put back to
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     scenarios = child.load_scenarios(Path(scenarios_path))
-    iso = Isolation.probe()
+    base = Path(tempfile.mkdtemp(prefix="sandbox-"))  # every worker's scratch folder is in it
+    iso = Isolation.probe(limits, str(base))
+    if iso.scratch_in_memory():
+        base.rmdir()
+        base = Path(tempfile.mkdtemp(prefix="sandbox-", dir="/dev/shm"))
+    if iso.uid is not None:
+        os.chmod(base, 0o711)  # the worker may pass through to its own folder, no more
     # Everything imported so far is shared with every worker, copy-on-write. Freezing it
     # keeps a worker's garbage collector from touching (and so copying) all of it: that
     # made a scenario that collects garbage cost about 100 ms instead of 15.
@@ -58,33 +68,30 @@ def main() -> None:
     except OSError:
         return  # the judge closed before we were ready: nothing to serve
     try:
-        _serve(sock, scenarios, limits, iso)
-    finally:  # the judge removes each scratch folder; these are what a dead judge left
-        for scratch in _SCRATCH:
-            shutil.rmtree(scratch, ignore_errors=True)
+        _serve(sock, scenarios, limits, iso, base)
+    finally:  # the judge removes each scratch folder; this is what a dead judge left
+        shutil.rmtree(base, ignore_errors=True)
+        if iso.cgroup is not None:
+            iso.cgroup.remove()
 
 
-_SCRATCH: list[Path] = []  # every scratch folder this zygote made
-
-
-def _serve(sock: socket.socket, scenarios: dict, limits, iso) -> None:
+def _serve(sock: socket.socket, scenarios: dict, limits, iso, base: Path) -> None:
     from autograder.sandbox.client import MAX_REQUEST
 
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 2)
+            message, fds, _, _ = socket.recv_fds(sock, MAX_REQUEST, 3)
         except OSError:
             return
         if not message:
             return  # the judge has gone
         request = json.loads(message)
         try:
-            result_fd, source_fd = fds
-            reply = _run_one(request, result_fd, source_fd, scenarios, limits, iso)
+            reply = _run_one(request, fds, scenarios, limits, iso, base)
         except Exception:  # a fault of ours: say so and go on with the next request
             reply = {"exit": None, "error": traceback.format_exc(limit=3)}
         finally:
-            for fd in fds:
+            for fd in fds:  # those _run_one has not closed
                 os.close(fd)
         try:
             _send(sock, reply)
@@ -115,22 +122,23 @@ def _send(sock: socket.socket, data: dict) -> None:
     sock.sendall(json.dumps(data).encode() + b"\n")
 
 
-def _run_one(request: dict, result_fd: int, source_fd: int, scenarios: dict, limits, iso
-             ) -> dict:
+def _run_one(request: dict, fds: list[int], scenarios: dict, limits, iso, base: Path) -> dict:
+    """Run one worker. `fds` are the judge's result pipe, call pipe and submission file;
+    each is closed (and taken off the list) once the child has its own copy, so a worker
+    that ends closes the pipes for good (the judge then sees it at once)."""
     from autograder.sandbox import child
-    from autograder.sandbox.confine import mount_work, unmount_work
+    from autograder.sandbox.confine import clean_after, mount_work, unmount_work
 
     # scratch/ is ours; the worker writes only in scratch/work/. output.txt sits beside
     # work/, so the worker cannot delete it or put a symlink or FIFO in its place (the
     # judge reads it): it writes to it only through the descriptor opened here.
-    scratch = Path(tempfile.mkdtemp(prefix="sandbox-"))
-    _SCRATCH.append(scratch)
+    scratch = Path(tempfile.mkdtemp(dir=base))
     work = scratch / "work"
     work.mkdir()
     mounted = mount_work(work, iso, limits.scratch_mb)
     target = work / request["filename"]
-    with open(source_fd, "rb", closefd=False) as source, open(target, "wb") as copy:
-        shutil.copyfileobj(source, copy)
+    result_fd, calls_fd, source_fd = fds
+    _copy_in_kernel(source_fd, target)
     output = scratch / "output.txt"
     out_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     if iso.uid is not None:
@@ -143,22 +151,48 @@ def _run_one(request: dict, result_fd: int, source_fd: int, scenarios: dict, lim
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        child.run(request, scenarios, result_fd, out_fd, work, limits, iso, baseline_vm)
+        child.run(request, scenarios, (result_fd, calls_fd), out_fd, work, limits, iso,
+                  baseline_vm)
     os.close(out_fd)
+    while fds:
+        os.close(fds.pop())
+    oom_before = iso.cgroup.oom_kills() if iso.cgroup is not None else 0
     status, timed_out = _wait(pid, limits)
     if mounted:
         unmount_work(work)
+    clean_after(iso)
     return {
         "exit": status,
         "timed_out": timed_out,
+        "memory": iso.cgroup is not None and iso.cgroup.oom_kills() > oom_before,
         "seconds": round(time.monotonic() - started, 4),
         "scratch": str(scratch),
     }
 
 
+def _copy_in_kernel(source_fd: int, target: Path) -> None:
+    """Copy the submission without a buffer in this process: a later child would inherit
+    the buffer, and with it a classmate's code."""
+    with open(target, "wb") as copy:
+        offset = 0
+        while True:
+            try:
+                sent = os.sendfile(copy.fileno(), source_fd, offset, 1 << 20)
+            except OSError as exc:  # no sendfile between these files: copy_file_range
+                if exc.errno not in (errno.EINVAL, errno.ENOSYS):
+                    raise
+                sent = os.copy_file_range(source_fd, copy.fileno(), 1 << 20, offset)
+            if not sent:
+                return
+            offset += sent
+
+
 def _wait(pid: int, limits) -> tuple[int, bool]:
     """Wait for the child; past the wall-clock limit SIGTERM it, then SIGKILL it."""
-    pidfd = os.pidfd_open(pid)
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:  # an old kernel, or a seccomp profile that refuses pidfd_open
+        return _wait_polling(pid, limits)
     try:
         timed_out = not select.select([pidfd], [], [], limits.wall_seconds)[0]
         if timed_out:
@@ -169,6 +203,31 @@ def _wait(pid: int, limits) -> tuple[int, bool]:
     finally:
         os.close(pidfd)
     return status, timed_out
+
+
+def _wait_polling(pid: int, limits) -> tuple[int, bool]:
+    """_wait without a pidfd: waitpid(WNOHANG) at short intervals (a millisecond at
+    first, so a quick worker costs no more than with a pidfd)."""
+    def reaped_by(deadline: float) -> int | None:
+        pause = 0.0005
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
+    status = reaped_by(time.monotonic() + limits.wall_seconds)
+    if status is not None:
+        return status, False
+    os.kill(pid, signal.SIGTERM)
+    status = reaped_by(time.monotonic() + limits.kill_grace_seconds)
+    if status is None:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    return status, True
 
 
 def _vm_bytes() -> int:

@@ -1,0 +1,130 @@
+"""A memory cgroup for a zygote's workers: memory counted the way the kernel counts it.
+
+RLIMIT_AS counts a worker's mappings only. A cgroup counts what it really holds,
+tmpfs files and page cache included, so memory a worker parks outside its address
+space is counted too. One cgroup per zygote: its workers run one at a time, each joins
+it (while still root) before it confines itself, and the zygote itself stays out.
+A worker over the limit is ended by the kernel's OOM killer (SIGKILL); the zygote
+reads the cgroup's OOM count to tell that apart from any other SIGKILL.
+
+cgroup v1 (a `memory` hierarchy) or v2 (a delegated subtree with the memory
+controller). Where neither can be made (not root, a read-only /sys/fs/cgroup),
+`MemoryCgroup.make` says why and workers run without one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class MemoryCgroup:
+    def __init__(self, folder: Path, version: int) -> None:
+        self.folder = folder
+        self.version = version
+        self._limit_file = "memory.limit_in_bytes" if version == 1 else "memory.max"
+
+    @classmethod
+    def make(cls, limit_bytes: int) -> tuple[MemoryCgroup | None, str | None]:
+        """A new cgroup with this memory limit, or None and why there is none."""
+        reasons = []
+        for version, parent in _candidates():
+            folder = parent / f"autograder-{os.getpid()}"
+            try:
+                folder.mkdir(exist_ok=True)
+            except OSError as exc:
+                reasons.append(f"v{version} {parent}: {exc.strerror}")
+                continue
+            group = cls(folder, version)
+            try:
+                if version == 1:  # swap counted too, where the kernel accounts it
+                    _write(folder / "memory.swappiness", "0", missing_ok=True)
+                else:
+                    _write(folder / "memory.swap.max", "0", missing_ok=True)
+                group.set_limit(limit_bytes)
+            except OSError as exc:
+                group.remove()
+                reasons.append(f"v{version} {folder}: {exc.strerror}")
+                continue
+            return group, None
+        why = "; ".join(reasons) or "no memory controller mounted"
+        return None, f"no memory cgroup ({why}): memory is limited by RLIMIT_AS only"
+
+    def set_limit(self, limit_bytes: int) -> None:
+        _write(self.folder / self._limit_file, str(limit_bytes))
+
+    def join(self) -> None:
+        """Move the calling process (a worker, still root) into the cgroup."""
+        _write(self.folder / "cgroup.procs", str(os.getpid()))
+
+    def oom_kills(self) -> int:
+        """How many processes the kernel has killed in this cgroup for its limit."""
+        name = "memory.oom_control" if self.version == 1 else "memory.events"
+        try:
+            text = (self.folder / name).read_text()
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+        return 0
+
+    def remove(self) -> None:
+        try:
+            self.folder.rmdir()
+        except OSError:
+            pass
+
+
+def _write(path: Path, text: str, missing_ok: bool = False) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _candidates() -> list[tuple[int, Path]]:
+    """Where a memory cgroup may be made: below our own cgroup in a v1 memory hierarchy,
+    or in a v2 hierarchy whose subtree has the memory controller."""
+    mounts: dict[int, Path] = {}
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split()
+                rest = fields[fields.index("-") + 1:]
+                if rest[0] == "cgroup" and "memory" in rest[2].split(","):
+                    mounts.setdefault(1, Path(fields[4]))
+                elif rest[0] == "cgroup2":
+                    mounts.setdefault(2, Path(fields[4]))
+        with open("/proc/self/cgroup") as f:
+            own = {}
+            for line in f:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                if "memory" in controllers.split(","):
+                    own[1] = path
+                elif controllers == "":
+                    own[2] = path
+    except (OSError, ValueError, IndexError):
+        return []
+    found = []
+    for version in (1, 2):
+        if version not in mounts:
+            continue
+        mount = mounts[version]
+        below = mount / own.get(version, "/").lstrip("/")
+        parent = below if below.is_dir() else mount
+        if version == 2:
+            try:  # our own cgroup must hand the memory controller down
+                if "memory" not in (parent / "cgroup.subtree_control").read_text().split():
+                    continue
+            except OSError:
+                continue
+        found.append((version, parent))
+    return found
