@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +17,11 @@ from pathlib import Path
 from autograder import exit_now
 from autograder.judge import HiddenTests, Submission, settle_plan
 from autograder.limits import DEFAULT_LIMITS, Limits
-from autograder.results import GradingResult, report, write_results_json
+from autograder.results import GradingResult, bounded, report, write_results_json
 from autograder.sandbox import Sandbox
-from autograder.submission import NoSubmission, locate
+from autograder.sandbox.client import IMPORT_ONLY
+from autograder.submission import NoSubmission, Staged, locate, skipped_cell_notes
+from autograder.text import clean
 
 try:
     import tomllib  # novermin: on Python 3.10, tomli below
@@ -61,25 +65,38 @@ class Grader:
                                  self.homework.module, self.sandbox, self.hidden)
 
     def grade(self, upload: Path) -> GradingResult:
+        """Grade one upload. What its content causes (a link, a huge or broken file, text
+        that is not clean) is the submission's 0 with a message, never an exception."""
         module = self.homework.module
-        staged = Path(self._staging.name) / f"{module}.py"
+        path = Path(self._staging.name) / f"{module}.py"
         try:
             located = locate(upload, module)
-            source = located.module_source()
+            staged = located.stage()
         except NoSubmission as exc:
-            submission = Submission(upload, module, self.sandbox, [])
-            result = self.hidden.grade(submission, failure=str(exc))
-            result.ungradable = str(exc)
+            result = self._ungradable(upload, str(exc))
+        except Exception as exc:  # noqa: BLE001 (a fault of reading this one upload)
+            result = self._ungradable(upload, f"{clean(upload.name, 300)} could not be read "
+                                      f"({type(exc).__name__}): upload it again")
         else:
-            staged.write_text(source)  # the zygote copies this, never the upload itself
-            submission = Submission(staged, module, self.sandbox, source.splitlines(),
-                                    plan=self._plan)
+            path.write_bytes(staged.source)  # the zygote copies this, never the upload itself
+            submission = Submission(path, module, self.sandbox, staged.lines, plan=self._plan)
             result = self.hidden.grade(submission)
-            result.notes[:0] = located.notes
-        result.submission = str(upload)
+            notes = located.notes
+            if staged.cells:  # a notebook: which cells its import skipped, and where
+                skipped = self.sandbox.run(path, module, IMPORT_ONLY)
+                notes = notes + skipped_cell_notes(skipped.value if skipped.ok else None, staged)
+                _name_cells(result, staged, located.name, module)
+            result.notes[:0] = notes
+        result.submission = clean(str(upload), 500)
         result.isolation = self.sandbox.isolation
         if self.sandbox.missing:
             result.isolation += " (reduced: " + "; ".join(self.sandbox.missing) + ")"
+        return bounded(result)
+
+    def _ungradable(self, upload: Path, why: str) -> GradingResult:
+        submission = Submission(upload, self.homework.module, self.sandbox, [])
+        result = self.hidden.grade(submission, failure=why)
+        result.ungradable = why
         return result
 
     def close(self) -> None:
@@ -94,6 +111,21 @@ class Grader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _name_cells(result: GradingResult, staged: Staged, name: str, module: str) -> None:
+    """In a notebook's messages, a line is named by its cell ("at cell 3, line 2"), and
+    the module is the notebook: the student never saw the module made of its cells."""
+    def rename(text: str) -> str:
+        text = _AT_LINE.sub(lambda m: f"at {staged.where(int(m.group(1)))}", text)
+        return text.replace(f"{module}.py could not be imported", f"{name} could not be run")
+
+    result.notes = [rename(note) for note in result.notes]
+    for test in result.tests:
+        test.feedback = rename(test.feedback)
+
+
+_AT_LINE = re.compile(r"\bat line (\d+)\b")  # how the judge names a line of the module
 
 
 def _protect(folders: tuple[Path, ...]) -> None:
@@ -131,9 +163,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{result.score:>4g}/{result.max_score:g}  {result.seconds:5.2f} s")
             return 0
         result = grader.grade(args.submission)
+    if args.results:  # first: whatever happens to the printing, the results are saved
+        write_results_json(result, args.results)
+    sys.stdout.reconfigure(errors="backslashreplace")  # a terminal that is not UTF-8
     print(report(result, staff=not args.student_view))
     if args.results:
-        write_results_json(result, args.results)
         print(f"Wrote {args.results}")
     return 0
 

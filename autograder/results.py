@@ -3,11 +3,18 @@ gradebook row. Only the judge builds a GradingResult, after every worker has end
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.text import MESSAGE_CHARS, clean
+
+RESULTS_JSON_BYTES = 1_000_000  # Gradescope's results.json, at most
+OUTPUT_CHARS = 20_000  # what a submission printed, kept for the TA
+MAX_NOTES = 20  # notes on one result (files used, cells skipped, why it did not import)
 
 
 @dataclass
@@ -72,7 +79,9 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w") as f:
+        # UTF-8 whatever the locale; text from outside is clean (autograder.text) by now,
+        # and anything else that cannot be encoded is replaced, not a crash mid-batch
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -81,7 +90,37 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_results_json(result: GradingResult, path: Path) -> None:
-    write_atomic(path, json.dumps(to_gradescope(result), indent=2) + "\n")
+    write_atomic(path, gradescope_json(result))
+
+
+def gradescope_json(result: GradingResult) -> str:
+    """results.json's text: valid JSON (ASCII, every other character escaped), and never
+    over RESULTS_JSON_BYTES: if it would be, every message is cut shorter until it fits."""
+    limit = MESSAGE_CHARS
+    while True:
+        text = json.dumps(to_gradescope(result), indent=2) + "\n"
+        if len(text) <= RESULTS_JSON_BYTES or limit < 100:
+            return text
+        limit //= 4
+        result = dataclasses.replace(
+            result, notes=[clean(note, limit) for note in result.notes[:MAX_NOTES]],
+            tests=[dataclasses.replace(t, feedback=clean(t.feedback, limit))
+                   for t in result.tests])
+
+
+def bounded(result: GradingResult) -> GradingResult:
+    """The result with every text clean (autograder.text) and capped: each message at
+    MESSAGE_CHARS, what the submission printed at OUTPUT_CHARS. Cleaning is idempotent,
+    so this last pass costs nothing where the text was cleaned where it came in."""
+    for t in result.tests:
+        t.feedback = clean(t.feedback)
+        t.detail = clean(t.detail, 4 * MESSAGE_CHARS)
+    result.notes = [clean(note) for note in result.notes[:MAX_NOTES]]
+    result.output = clean(result.output, OUTPUT_CHARS)
+    result.ungradable = clean(result.ungradable)
+    result.submission = clean(result.submission, 500)
+    result.isolation = clean(result.isolation)
+    return result
 
 
 def report(result: GradingResult, staff: bool = True) -> str:

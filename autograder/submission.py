@@ -1,24 +1,45 @@
-"""Find the file to grade in what a student uploaded, and say which one was used.
+"""Find the file to grade in what a student uploaded, read it safely, and stage it.
 
-A notebook is turned into a module here, in the judge: its code cells in order, with
-IPython-only lines (magics, shell escapes) and the otter `grader.check` cells left out
-and Jupyter's display() defined, so it is graded by the same hidden tests and the same
-sandbox as a `.py` file.
+An upload is untrusted: it is read only as regular files inside it, never through a
+symbolic link (the judge runs as root, and a link could point at the reference solution,
+a hidden test, /proc/self/environ or a file whose read blocks), and only up to a size.
+Every name and line from it that a message may quote is cleaned here (autograder.text).
+
+A notebook becomes a module that runs its code cells one at a time, in the worker, as
+otter-grader does: a cell that raises, is not Python, or runs longer than CELL_SECONDS is
+skipped and the next one runs, so a scratch cell or a demo loop does not cost the
+functions' points. IPython-only lines (magics, shell escapes, `name?` help) and the otter
+`grader.check` lines are left out, and Jupyter's display() is defined.
 """
 
 from __future__ import annotations
 
+import builtins
+import errno
+import hashlib
+import inspect
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from autograder.text import clean, valid_unicode
+
+MAX_SCRIPT_BYTES = 1_000_000
 MAX_NOTEBOOK_BYTES = 20_000_000
+MAX_ENTRIES = 10_000  # files and folders looked at in one upload
+CELL_SECONDS = 1.0  # a notebook cell's top-level code may run this long, then it is skipped
+MAX_CELL_NOTES = 10  # skipped cells named one by one; the rest are counted
 # cell magics whose body is still Python; the body of any other (%%bash, %%html) is not
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 # the otter-grader cells of the student notebook: they need otter's tests folder, which a
 # sandboxed worker does not have, and grading does not need them
 _OTTER_LINE = re.compile(r"^\s*(import otter\b|from otter\b|grader\s*=\s*otter\.|grader\.\w+\()")
+_HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+(\(\))?\?{1,2})\s*$")  # forward?, ??torch
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # what Python counts as a line break in source
+_SKIPPED = "__autograder_skipped_cells__"  # what the notebook module leaves for the judge
 
 
 class NoSubmission(Exception):
@@ -26,33 +47,70 @@ class NoSubmission(Exception):
 
 
 @dataclass
+class Staged:
+    """What the sandbox imports, and what messages about it may quote."""
+
+    source: bytes  # the module the worker imports
+    lines: list[str]  # its lines as the student wrote them (cleaned), by the line numbers
+    # a worker reports; for a notebook, its code cells laid out one after another
+    cells: dict[int, int] = field(default_factory=dict)  # notebook: first line -> cell number
+
+    def where(self, line: int) -> str:
+        """`line` as the student can find it: "cell 12, line 3" in a notebook."""
+        starts = [start for start in self.cells if start <= line]
+        if not starts:
+            return f"line {line}"
+        start = max(starts)
+        return f"cell {self.cells[start]}, line {line - start + 1}"
+
+
+@dataclass
 class Located:
     path: Path  # the uploaded file to grade: a .py, or a notebook
     notes: list[str] = field(default_factory=list)
+    root: Path | None = None  # the upload folder it was found in (None: the upload is the file)
 
-    def module_source(self) -> str:
-        """The Python source the sandbox imports."""
-        if self.path.suffix == ".ipynb":
-            return notebook_to_module(self.path)
-        return self.path.read_text(errors="replace")
+    @property
+    def name(self) -> str:
+        return clean(self.path.name if self.root is None else self.path.relative_to(self.root),
+                     300)
+
+    def stage(self) -> Staged:
+        """The module the sandbox imports, read without following links, within the caps."""
+        notebook = self.path.suffix == ".ipynb"
+        cap = MAX_NOTEBOOK_BYTES if notebook else MAX_SCRIPT_BYTES
+        if self.root is None:
+            data = read_regular(self.path.parent, PurePosixPath(self.path.name), cap,
+                                shown=self.name)
+        else:
+            data = read_regular(self.root, PurePosixPath(self.path.relative_to(self.root)), cap,
+                                shown=self.name)
+        if notebook:
+            return notebook_module(data, self.name)
+        # the bytes as uploaded: Python reads them (and any coding line) as it would anyway
+        return Staged(data, source_lines(data.decode("utf-8", "replace")))
 
 
 def locate(upload: Path, module: str) -> Located:
     """A `module`.py or a notebook, or a folder holding one (as Gradescope lays it out)."""
     wanted = f"{module}.py"
-    if not upload.exists():
-        raise NoSubmission(f"{upload} does not exist")
-    if upload.is_file():
+    shown = clean(upload.name, 300)
+    try:
+        info = upload.lstat()
+    except OSError:
+        raise NoSubmission(f"{shown} does not exist") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise NoSubmission(_link(shown))
+    if not stat.S_ISDIR(info.st_mode):
         if upload.suffix not in (".py", ".ipynb"):
-            raise NoSubmission(f"{upload.name} is neither a .py file nor a notebook: "
-                               f"upload {wanted}")
+            raise NoSubmission(f"{shown} is neither a .py file nor a notebook: upload {wanted}")
         return Located(upload)
-    found = sorted(p for p in upload.rglob("*") if p.suffix in (".py", ".ipynb") and p.is_file()
-                   and not _hidden(p.relative_to(upload)))
+    found = [p for p in _walk(upload)
+             if p.suffix in (".py", ".ipynb") and not _hidden(p.relative_to(upload))]
     scripts = [p for p in found if p.suffix == ".py"]
     notebooks = [p for p in found if p.suffix == ".ipynb"]
     named = upload / wanted
-    if named.is_file():
+    if named in found:
         chosen = named
     elif len(scripts) == 1:
         chosen = scripts[0]
@@ -62,37 +120,183 @@ def locate(upload: Path, module: str) -> Located:
         raise NoSubmission(f"No {wanted} (or notebook) was found in the submission: "
                            f"upload {wanted}.")
     else:
-        names = ", ".join(str(p.relative_to(upload)) for p in found)
+        names = clean(", ".join(str(p.relative_to(upload)) for p in found), 500)
         raise NoSubmission(f"Ambiguous submission: no {wanted}, and several candidate files "
                            f"({names}). Upload only {wanted}.")
-    notes = []
+    located = Located(chosen, root=upload)
     if chosen.name != wanted and chosen.suffix == ".py":
-        notes.append(f"No {wanted} was found; graded {chosen.relative_to(upload)} instead.")
+        located.notes.append(f"No {wanted} was found; graded {located.name} instead.")
     if chosen.suffix == ".py" and notebooks:
-        notes.append(f"Graded {chosen.relative_to(upload)}; the notebook "
-                     f"{', '.join(str(p.relative_to(upload)) for p in notebooks)} was ignored.")
-    return Located(chosen, notes)
+        ignored = clean(", ".join(str(p.relative_to(upload)) for p in notebooks), 500)
+        located.notes.append(f"Graded {located.name}; the notebook {ignored} was ignored.")
+    return located
 
 
 def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") or part == "__pycache__" for part in relative.parts)
 
 
-def notebook_to_module(path: Path) -> str:
-    """The notebook's code cells, in order, as one module. Line-for-line: a line that
-    cannot run outside IPython becomes a comment (`%time stmt` becomes `stmt`), so error
-    line numbers stay meaningful."""
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise NoSubmission(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1_000_000} MB")
+def _link(name: str) -> str:
+    return f"{name} is a symbolic link: upload the file itself"
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every file (anything but a folder: links and special files too, so that they can
+    be named when refused) under `folder`, sorted. Links to folders are not followed."""
+    found, pending, seen = [], [folder], 0
+    while pending:
+        current = pending.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue  # unreadable: as if empty
+        for entry in entries:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                raise NoSubmission(f"The submission holds more than {MAX_ENTRIES} files and "
+                                   "folders: upload only your work.")
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            else:
+                found.append(Path(entry.path))
+    return sorted(found)
+
+
+# --- reading without following links ------------------------------------------------------
+
+
+def read_regular(root: Path, relative: PurePosixPath, cap: int, shown: str | None = None
+                 ) -> bytes:
+    """The bytes of the regular file root/relative, at most `cap` of them. No link is
+    followed anywhere below `root` (each folder is opened relative to the one before,
+    with O_NOFOLLOW), the file is opened without blocking (a FIFO, a device), and what
+    was opened is checked with fstat. Any refusal is a NoSubmission in one sentence."""
+    shown = shown or clean(str(relative), 300)
+    folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        notebook = json.loads(path.read_bytes())
-        cells = notebook["cells"]
-        if not isinstance(cells, list):
-            raise TypeError("cells is not a list")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise NoSubmission(f"{path.name} is not a valid Jupyter notebook ({exc}). Re-download "
-                           "it from Jupyter or Colab (File > Download > .ipynb).") from exc
-    chunks = []
+        for part in relative.parts[:-1]:
+            if _is_link(part, folder):
+                raise NoSubmission(_link(shown))
+            inner = _open_nofollow(part, folder, os.O_RDONLY | os.O_DIRECTORY, shown)
+            os.close(folder)
+            folder = inner
+        name = relative.parts[-1]
+        if _is_link(name, folder):
+            raise NoSubmission(_link(shown))
+        fd = _open_nofollow(name, folder, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY, shown)
+    finally:
+        os.close(folder)
+    try:
+        return _read_fd(fd, cap, shown)
+    finally:
+        os.close(fd)
+
+
+def _is_link(name: str, folder: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
+    except OSError:
+        return False  # the open that follows says what is wrong
+
+
+def _open_nofollow(name: str, folder: int, flags: int, shown: str) -> int:
+    try:
+        return os.open(name, flags | os.O_NOFOLLOW, dir_fd=folder)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            raise NoSubmission(_link(shown)) from None
+        raise NoSubmission(f"{shown} could not be read ({clean(exc.strerror, 100)}): "
+                           "upload it again") from None
+
+
+def _read_fd(fd: int, cap: int, shown: str) -> bytes:
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise NoSubmission(f"{shown} is not a regular file ({_kind(info.st_mode)}): "
+                           "upload the file itself")
+    if info.st_size > cap:
+        raise NoSubmission(_too_large(shown, cap))
+    chunks, size = [], 0
+    try:
+        while size <= cap and (chunk := os.read(fd, min(1 << 20, cap + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise NoSubmission(f"{shown} could not be read ({clean(exc.strerror, 100)}): "
+                           "upload it again") from None
+    if size > cap:  # it grew while read
+        raise NoSubmission(_too_large(shown, cap))
+    return b"".join(chunks)
+
+
+def _too_large(shown: str, cap: int) -> str:
+    return f"{shown} is larger than {cap / 1_000_000:g} MB: upload only your code"
+
+
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return kind
+    return "not a file"
+
+
+def upload_digest(upload: Path, cap: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """A digest of everything in an upload, for a batch to tell whether it changed, read
+    the same safe way (no link followed, no blocking open, at most `cap` bytes a file):
+    a link counts by its target's name, a special file by its kind."""
+    digest = hashlib.sha256()
+    try:
+        top = upload.lstat()
+    except OSError:
+        return b"<missing>"
+    if stat.S_ISDIR(top.st_mode):
+        try:
+            files = _walk(upload)
+        except NoSubmission:
+            files = []
+            digest.update(b"<too many files>")
+        root = upload
+    else:
+        files, root = [upload], upload.parent
+    for path in files:
+        relative = path.relative_to(root)
+        digest.update(os.fsencode(relative) + b"\0")
+        try:
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                digest.update(b"link:" + os.fsencode(os.readlink(path)))
+            elif not stat.S_ISREG(info.st_mode):
+                digest.update(f"special:{stat.S_IFMT(info.st_mode)}".encode())
+            else:
+                digest.update(hashlib.sha256(read_regular(root, PurePosixPath(relative),
+                                                          cap)).digest())
+        except (OSError, NoSubmission) as exc:
+            digest.update(f"unreadable:{exc}".encode(errors="replace"))
+    return digest.digest()
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of source as Python numbers them, each cleaned to be quoted in a message."""
+    return [clean(line, 300) for line in _NEWLINE.split(text)]
+
+
+# --- notebooks ----------------------------------------------------------------------------
+
+
+def notebook_module(data: bytes, name: str) -> Staged:
+    """A notebook's code cells as a module that runs them one at a time (_run_cells)."""
+    try:
+        notebook = json.loads(data)  # bytes: UTF-8, -16 or -32, as the JSON standard says
+    except RecursionError:
+        raise NoSubmission(_invalid(name, "it is nested too deeply")) from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise NoSubmission(_invalid(name, clean(exc, 200))) from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise NoSubmission(_invalid(name, "it has no list of cells"))
+    code: list[tuple[int, str]] = []
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -100,25 +304,107 @@ def notebook_to_module(path: Path) -> str:
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
             source = "".join(source)
         if not isinstance(source, str):  # a hand-edited file: not something Jupyter saves
-            raise NoSubmission(f"{path.name} is not a valid Jupyter notebook (cell {number} "
-                               "holds no text). Re-download it from Jupyter or Colab "
-                               "(File > Download > .ipynb).")
-        text = source
-        if text.strip():
-            chunks.append(f"# --- cell {number} ---\n{_python_only(text)}")
-    if not chunks:
-        raise NoSubmission(f"{path.name} has no code cells: nothing to grade.")
-    return _DISPLAY + "\n\n".join(chunks) + "\n"
+            raise NoSubmission(_invalid(name, f"cell {number} holds no text"))
+        if source.strip():
+            code.append((number, _python_only(valid_unicode(source))))
+    if not code:
+        raise NoSubmission(f"{name} has no code cells: nothing to grade.")
+    # The listing messages quote: every code cell under a header line, numbered as a
+    # worker reports lines (each cell is compiled as if it stood at its place here).
+    lines, starts, runs = [], {}, []
+    for number, source in code:
+        lines.append(f"# --- cell {number} ---")
+        starts[len(lines) + 1] = number
+        runs.append((number, len(lines) + 1, source))
+        lines += _NEWLINE.split(source)
+    module = (f"# The notebook {name!r}, as the autograder runs it: each code cell in turn.\n"
+              f"{_DISPLAY}\n{inspect.getsource(_run_cells)}\n"
+              f"{_SKIPPED} = _run_cells(__file__, {runs!r}, {CELL_SECONDS!r})\n"
+              "del _run_cells\n")
+    return Staged(module.encode(), [clean(line, 300) for line in lines], starts)
+
+
+def _invalid(name: str, why: str) -> str:
+    return (f"{name} is not a valid Jupyter notebook ({why}). Re-download it from Jupyter or "
+            "Colab (File > Download > .ipynb).")
 
 
 # Jupyter gives a notebook display() without an import; as a module the name would not
-# exist, and one display(w) in a cell would fail the whole import. A student's own
-# display (an import from IPython, say) replaces this one.
-_DISPLAY = "def display(*objects, **options): print(*objects)  # as in Jupyter\n\n"
+# exist. A student's own display (an import from IPython, say) replaces this one.
+_DISPLAY = "def display(*objects, **options): print(*objects)  # as in Jupyter\n"
+
+
+def _run_cells(filename, cells, seconds):  # noqa: ANN001, ANN202 (its source runs in a worker)
+    """Run each cell in the module's namespace, as Jupyter does; skip one that is not
+    Python, raises, or runs past `seconds`. Returns [cell, what happened, message] for
+    each skipped cell. Runs in the sandbox worker, as part of the notebook's module."""
+    import signal
+
+    class CellTimeout(BaseException):
+        pass
+
+    def stop(signum, frame):  # noqa: ANN001, ANN202
+        raise CellTimeout
+
+    namespace, skipped = globals(), []
+    for number, first_line, source in cells:
+        try:
+            try:  # compiled as if it stood at first_line: errors name the listing's lines
+                code = compile("\n" * (first_line - 1) + source, filename, "exec")
+            except (SyntaxError, ValueError) as exc:
+                skipped.append([number, "SyntaxError", str(getattr(exc, "msg", exc))])
+                continue
+            previous = signal.signal(signal.SIGALRM, stop)
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+            try:
+                exec(code, namespace)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+        except CellTimeout:  # (also when the alarm came just as the cell ended)
+            skipped.append([number, "timeout", ""])
+        except BaseException as exc:  # noqa: BLE001 (SystemExit too: as Jupyter does)
+            try:
+                message = str(exc)[:300]
+            except BaseException:  # noqa: BLE001
+                message = ""
+            skipped.append([number, type(exc).__name__, message])
+    return skipped
+
+
+def skipped_cell_notes(value: object, staged: Staged) -> list[str]:
+    """The notes for the cells a worker reports skipped. The report comes from the
+    submission's own process, so it is checked: only real cells, and only the name of a
+    built-in exception (a class of the student's is "an exception")."""
+    if not isinstance(value, list):
+        return []
+    numbers = set(staged.cells.values())
+    notes = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 3 and item[0] in numbers
+                and isinstance(item[1], str) and isinstance(item[2], str)):
+            continue
+        number, kind, message = item
+        if kind == "timeout":
+            what = f"ran longer than {CELL_SECONDS:g} s"
+        elif kind == "SyntaxError":
+            what = f"is not Python ({clean(message, 200)})"
+        else:
+            shown = kind if kind in _BUILTIN_EXCEPTIONS else "an exception"
+            what = f"raised {shown}" + (f" ({clean(message, 200)})" if message else "")
+        notes.append(f"Cell {number} {what}; it was skipped.")
+    if len(notes) > MAX_CELL_NOTES:
+        notes[MAX_CELL_NOTES:] = [f"{len(notes) - MAX_CELL_NOTES} more cells were skipped."]
+    return notes
+
+
+_BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
+                       if isinstance(value, type) and issubclass(value, BaseException)}
 
 
 def _python_only(cell: str) -> str:
-    lines = cell.splitlines()
+    """The cell with what only IPython runs turned into comments, line for line."""
+    lines = _NEWLINE.split(cell)
     first = lines[0].strip() if lines else ""
     if first.startswith("%%"):
         magic = first[2:].split()[0] if first[2:].split() else ""
@@ -131,9 +417,9 @@ def _python_only(cell: str) -> str:
         indent = line[: len(line) - len(stripped)]
         if stripped.startswith("%time ") and stripped[6:].strip():
             # `%time x = f()` runs its statement once in the notebook's namespace: keep it,
-            # or a later cell that uses x fails the whole import
+            # or a later cell that uses x fails
             out.append(f"{indent}{stripped[6:].lstrip()}")
-        elif stripped.startswith(("%", "!")) or _OTTER_LINE.match(line):
+        elif stripped.startswith(("%", "!")) or _OTTER_LINE.match(line) or _HELP_LINE.match(line):
             out.append(f"{indent}pass  # {stripped}" if indent else f"# {stripped}")
         else:
             out.append(line)
