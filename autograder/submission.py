@@ -110,8 +110,11 @@ def locate(upload: Path, module: str) -> Located:
     scripts = [p for p in found if p.suffix == ".py"]
     notebooks = [p for p in found if p.suffix == ".ipynb"]
     named = upload / wanted
+    nested = [p for p in scripts if p.name == wanted]  # a folder uploaded whole, say
     if named in found:
         chosen = named
+    elif len(nested) == 1:
+        chosen = nested[0]
     elif len(scripts) == 1:
         chosen = scripts[0]
     elif not scripts and len(notebooks) == 1:
@@ -124,6 +127,10 @@ def locate(upload: Path, module: str) -> Located:
         raise NoSubmission(f"Ambiguous submission: no {wanted}, and several candidate files "
                            f"({names}). Upload only {wanted}.")
     located = Located(chosen, root=upload)
+    beside = [p for p in scripts if p != chosen]
+    if chosen != named and chosen.name == wanted and beside:  # the assignment's tests/, say
+        ignored = clean(", ".join(str(p.relative_to(upload)) for p in beside), 500)
+        located.notes.append(f"Graded {located.name}; the other files ({ignored}) were ignored.")
     if chosen.name != wanted and chosen.suffix == ".py":
         located.notes.append(f"No {wanted} was found; graded {located.name} instead.")
     if chosen.suffix == ".py" and notebooks:
