@@ -1,13 +1,16 @@
-"""The notebook path: assignment/regression.ipynb runs in Jupyter and is graded like a .py.
+"""The notebook path: assignment/regression.ipynb stands alone in Jupyter and is graded like a .py.
 
 The notebooks run in a real Jupyter kernel (nbclient), started from this venv's
-Python through a kernelspec written to a temporary folder, in a folder laid out
-as a student has it (the notebook with tests/ next to it):
+Python through a kernelspec written to a temporary folder, with nothing else
+beside them: the public tests travel inside the notebook.
 
-- the release notebook, stubs left in, runs top to bottom without an error, and
-  every check cell reports its question as failed with "not implemented yet";
-- the same notebook built from the solution (``notebook_text(stubbed=False)``)
-  passes every check and walks through the lecture's numbers.
+- the release notebook, stubs left in, run as in Colab (the kernel's working folder
+  is empty; the notebook file is not in it): every answer cell stops with "not
+  implemented yet", every check cell and ``grader.check_all()`` report each
+  question as failed with that message, and the export cell says no zip was made;
+- the same notebook built from the solution (``notebook_text(stubbed=False)``), run
+  as in Jupyter (the notebook alone in a folder), passes every check, shows the
+  lecture's numbers in its answer cells, and exports a zip that grades full marks.
 
 Then the autograder grades notebooks as a student uploads them: the solution
 notebook earns full marks, the stubs none, a typical mistake partial credit with
@@ -20,6 +23,7 @@ import itertools
 import json
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -59,48 +63,108 @@ def kernel_specs(tmp_path_factory) -> KernelSpecManager:
     return KernelSpecManager(kernel_dirs=[str(kernels)])
 
 
-def execute(text: str, folder: Path, specs: KernelSpecManager) -> nbformat.NotebookNode:
-    """Run a notebook top to bottom as a student does, with tests/ next to it. Raises
-    nbclient's CellExecutionError if any cell raises."""
-    folder.mkdir(parents=True)
-    shutil.copytree(ASSIGNMENT / "tests", folder / "tests")
-    path = folder / "regression.ipynb"
+def execute(text: str, notebook_folder: Path, working_folder: Path, specs: KernelSpecManager,
+            *, allow_errors: bool = False) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom as a student does: the notebook alone in
+    ``notebook_folder``, the kernel working in ``working_folder`` (the same folder in
+    Jupyter; another, empty one in Colab). Without ``allow_errors`` nbclient raises
+    CellExecutionError if any cell raises."""
+    for folder in (notebook_folder, working_folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    path = notebook_folder / "regression.ipynb"
     path.write_text(text)
     notebook = nbformat.reads(text, as_version=4)
     manager = KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
-    client = NotebookClient(
-        notebook, km=manager, timeout=120, resources={"metadata": {"path": str(folder)}}
-    )
+    client = NotebookClient(notebook, km=manager, timeout=120, allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(working_folder)}})
     client.execute()
-    nbformat.write(notebook, path)  # saved with its outputs, as a student uploads it
     return notebook
 
 
-def outputs(notebook: nbformat.NotebookNode) -> dict[str, str]:
-    """{cell id: everything the code cell showed, as text}."""
+def outputs(notebook: nbformat.NotebookNode) -> dict[str, tuple[str, str]]:
+    """{cell id: (everything the code cell showed as text, the error it raised or "")}."""
     shown = {}
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        parts = []
+        parts, error = [], ""
         for output in cell.outputs:
-            assert output.output_type != "error", f"cell {cell.id} raised: {output}"
-            parts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
-        shown[cell.id] = "\n".join(parts)
+            if output.output_type == "error":
+                error = f"{output.ename}: {output.evalue}"
+            else:
+                parts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
+        shown[cell.id] = ("\n".join(parts), error)
     return shown
 
 
 @pytest.fixture(scope="module")
-def stub_run(tmp_path_factory, kernel_specs) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("stub") / "assignment"
-    return outputs(execute(RELEASE_NOTEBOOK.read_text(), folder, kernel_specs))
+def stub_run(tmp_path_factory, kernel_specs) -> dict[str, tuple[str, str]]:
+    """The release notebook as in Colab: the kernel's folder is empty, the notebook elsewhere."""
+    base = tmp_path_factory.mktemp("stub")
+    working = base / "content"
+    notebook = execute(RELEASE_NOTEBOOK.read_text(), base / "drive", working, kernel_specs,
+                       allow_errors=True)
+    assert not any(p.suffix == ".py" for p in working.rglob("*"))  # wrote no tests/ there
+    return outputs(notebook)
 
 
 @pytest.fixture(scope="module")
-def solution_run(tmp_path_factory, kernel_specs) -> tuple[Path, dict[str, str]]:
-    folder = tmp_path_factory.mktemp("solution") / "assignment"
-    shown = outputs(execute(solution_notebook(), folder, kernel_specs))
-    return folder / "regression.ipynb", shown
+def solution_run(tmp_path_factory, kernel_specs) -> tuple[Path, dict[str, tuple[str, str]]]:
+    """The solution notebook as in Jupyter: alone in its folder, the kernel working there."""
+    folder = tmp_path_factory.mktemp("solution") / "homework"
+    shown = outputs(execute(solution_notebook(), folder, folder, kernel_specs))
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".zip") == [
+        ".OTTER_LOG", "regression.ipynb"]
+    return folder, shown
+
+
+def test_release_notebook_alone_runs_every_check_and_each_says_not_implemented(stub_run):
+    errors = {cell: error for cell, (_, error) in stub_run.items() if error}
+    # every answer cell calls forward() first
+    assert errors == {f"{q}-answer": "NotImplementedError: forward() is not implemented yet"
+                      for q in QUESTIONS}, errors
+    for question in QUESTIONS:
+        shown, _ = stub_run[f"{question}-check"]
+        assert shown.startswith(f"{question} results:"), shown
+        assert "Test case failed" in shown and "not implemented yet" in shown, shown
+        assert "passed!" not in shown and "Test case passed" not in shown, shown
+    every, _ = stub_run["check-all-code"]
+    for question in QUESTIONS:
+        assert f"{question} results:" in every, every
+    assert "passed" not in every.replace("Test case failed", ""), every
+    exported, _ = stub_run["export"]
+    assert "No zip was made" in exported and "Download .ipynb" in exported, exported
+
+
+def test_solution_notebook_alone_passes_every_check_and_shows_the_lecture_answers(solution_run):
+    folder, shown = solution_run
+    assert not any(error for _, error in shown.values())
+    for question in QUESTIONS:
+        assert shown[f"{question}-check"][0] == f"{question} results: All test cases passed!"
+    assert "All test cases passed!" in shown["check-all-code"][0]
+    answers = {
+        "q1": ["prediction for 20: tensor(70., grad_fn=", "true value:        68.0"],
+        "q2": ["preds:   tensor([-50.,  10.,  60.,  90., 130.], grad_fn="],
+        "q3": ["loss: tensor(39.4000, grad_fn="],
+        "q4": ["w.grad: tensor(390.)", "b.grad: tensor(-0.4000)"],
+        "q5": ["w = 1.961, b = 30.00004", "w.grad: tensor(0.)"],
+        "q6": ["preds: tensor([-48.4400,  10.3900,  59.4150,  88.8300, 128.0500]",
+               "loss:  tensor(25.8098"],
+    }
+    for question, lines in answers.items():
+        text, _ = shown[f"{question}-answer"]
+        for line in lines:
+            assert line in text, f"{line!r} not in {question}'s answer:\n{text}"
+
+
+def test_solution_notebook_export_is_a_zip_that_grades_full_marks(grader, solution_run, tmp_path):
+    folder, _ = solution_run
+    (archive,) = folder.glob("regression_*.zip")
+    with zipfile.ZipFile(archive) as opened:
+        assert "regression.ipynb" in opened.namelist()
+        opened.extractall(tmp_path / "upload")  # as Gradescope unpacks an uploaded zip
+    result = grader.grade(tmp_path / "upload")
+    assert result.score == result.max_score > 0, [t.feedback for t in result.tests]
 
 
 @pytest.fixture(scope="module")
@@ -109,31 +173,9 @@ def grader():
         yield grader
 
 
-def test_release_notebook_runs_with_stubs_and_every_check_says_not_implemented(stub_run):
-    assert "no tests/ folder" not in stub_run["setup-checks"]
-    for question in QUESTIONS:
-        shown = stub_run[f"{question}-check"]
-        assert shown.startswith(f"{question} results:"), shown
-        assert "Test case failed" in shown and "not implemented yet" in shown, shown
-        assert "passed!" not in shown and "Test case passed" not in shown, shown
-    assert "Stopped: forward() is not implemented yet" in stub_run["walkthrough-run"]
-
-
-def test_solution_notebook_passes_every_check_and_walks_through_the_lecture(solution_run):
-    _, shown = solution_run
-    for question in QUESTIONS:
-        assert shown[f"{question}-check"] == f"{question} results: All test cases passed!"
-    walk = shown["walkthrough-run"]
-    for number in ("forward(20) = 70", "[-50, 10, 60, 90, 130]", "loss = 39.4",
-                   "w.grad = 390", "b.grad = -0.4", "w = 1.961", "b = 30.00004",
-                   "[-48.44, 10.39, 59.415, 88.83, 128.05]", "loss  = 25.8098"):
-        assert number in walk, f"{number!r} not in the walk-through:\n{walk}"
-    assert "Stopped" not in walk
-
-
 def test_solution_notebook_earns_full_marks(grader, solution_run):
-    path, _ = solution_run
-    result = grader.grade(path)
+    folder, _ = solution_run
+    result = grader.grade(folder / "regression.ipynb")
     assert result.score == result.max_score > 0, [t.feedback for t in result.tests]
     assert not result.ungradable and not result.notes
 

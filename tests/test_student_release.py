@@ -209,6 +209,39 @@ def test_release_files_raise_marker_error_for_the_solution_path(tmp_path):
     assert error.value.line == 2 and str(bad) in str(error.value)
 
 
+def test_check_flag_tells_whether_the_release_is_up_to_date(tmp_path):
+    out = tmp_path / "assignment"
+    assert generate("--out", str(out)).returncode == 0
+    assert generate("--check", "--out", str(out)).returncode == 0
+    (out / "tests" / "q2.py").write_text("edited by hand\n")
+    (out / "notes.txt").write_text("not released\n")
+    (out / "regression.ipynb").unlink()
+    run = generate("--check", "--out", str(out))
+    assert run.returncode == 1 and "make student" in run.stderr
+    assert [line.split()[0] for line in run.stdout.splitlines()] == ["missing", "out", "not"]
+    assert "q2.py" in run.stdout and "notes.txt" in run.stdout
+    assert (out / "notes.txt").exists() and not (out / "regression.ipynb").exists()  # unwritten
+
+
+# names that hold the parameters and data a public test passes to the student's functions
+_TENSORS = {"w", "b", "x", "inputs", "targets", "preds", "column", "t1", "t2"}
+
+
+def test_public_tests_compare_with_the_lectures_numbers_and_never_compute_an_answer():
+    """Expected values are literals: no test file does the arithmetic of forward, mse or
+    update on the tensors (w * inputs + b, a mean, a step), which would hand out the answer."""
+    for path in sorted((TEMPLATE / "tests").glob("*.py")):
+        tree_ = ast.parse(path.read_text())
+        for node in ast.walk(tree_):
+            if isinstance(node, ast.BinOp):
+                names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                assert not names & _TENSORS, f"{path.name}:{node.lineno}: {ast.unparse(node)}"
+            if isinstance(node, ast.Attribute | ast.Name):
+                name = node.attr if isinstance(node, ast.Attribute) else node.id
+                assert name not in {"mean", "sum", "no_grad", "sub_", "zero_"}, (
+                    f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+
+
 def test_public_test_folder_holds_only_otter_test_files():
     files = sorted(p.name for p in (ASSIGNMENT / "tests").iterdir() if p.name != "__pycache__")
     assert files == [f"q{i}.py" for i in range(1, 7)], files
@@ -233,7 +266,9 @@ def test_student_readme_says_what_to_upload_and_how_to_check():
         "Gradescope",
         "python -m pytest",
         "otter check regression.py",
-        "pip install torch numpy pytest otter-grader",
+        "pip install torch numpy pytest otter-grader ipykernel",
+        "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+        "always ends with status 0",
         "Upload **`regression.ipynb`**",
         "Colab",
         "`regression.py` is graded and the notebook is ignored",
@@ -263,14 +298,20 @@ def code_of(cells: list[dict]) -> dict[str, str]:
     return {c["id"]: "".join(c["source"]) for c in cells if c["cell_type"] == "code"}
 
 
-EXTRA_CELLS = {"setup-install", "setup-checks", "walkthrough-run"}  # the notebook's own glue
+# the notebook's own glue, besides the stubbed module's code
+GLUE_CELLS = {"setup-code", "check-all-code", "export"}
+QUESTIONS = [f"q{i}" for i in range(1, 7)]
+
+
+def glue(cell_id: str) -> bool:
+    return cell_id in GLUE_CELLS or cell_id.endswith(("-check", "-answer"))
 
 
 def functions_of(source: str) -> dict[str, str]:
     return {n.name: ast.dump(n) for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
 
 
-def test_notebook_is_valid_and_its_code_is_the_skeletons_code():
+def test_notebook_is_valid_and_its_code_is_the_skeletons_code_without_the_walkthrough():
     nbformat = pytest.importorskip("nbformat")
     text = NOTEBOOK.read_text()
     nbformat.validate(nbformat.reads(text, as_version=nbformat.NO_CONVERT))
@@ -278,38 +319,60 @@ def test_notebook_is_valid_and_its_code_is_the_skeletons_code():
     assert len({c["id"] for c in cells}) == len(cells)
     code = code_of(cells)
     skeleton = split_module(SKELETON.read_text())
-    # every piece of the skeleton, verbatim, in one cell each: the stubs are the .py's stubs
-    for piece in [skeleton.prelude, *skeleton.functions.values()]:
-        assert sum(piece.strip() in cell for cell in code.values()) == 1, piece[:60]
-    # and nothing else of the module: the same functions, byte for byte as the .py's
-    module = "\n\n".join(
-        cell for key, cell in code.items() if key == "data" or key not in EXTRA_CELLS
-        and not key.endswith("-check")
-    )
-    assert functions_of(module) == functions_of(SKELETON.read_text())
+    walkthrough = {name for name in skeleton.functions if name == "main" or name.startswith("_")}
+    assert walkthrough == {"main", "_fmt"}
+    # every other piece of the skeleton, verbatim, in one cell each: the .py's stubs
+    for name, piece in [("prelude", skeleton.prelude), *skeleton.functions.items()]:
+        count = sum(piece.strip() in cell for cell in code.values())
+        assert count == (0 if name in walkthrough else 1), name
+    module = "\n\n".join(cell for key, cell in code.items() if not glue(key))
+    wanted = functions_of(SKELETON.read_text())
+    assert functions_of(module) == {k: v for k, v in wanted.items() if k not in walkthrough}
     assert "SOLUTION" not in text and "torch.mean(diff" not in text
 
 
-def test_notebook_asks_each_question_with_its_stub_and_check_in_order():
+def test_notebook_asks_each_question_with_its_stub_answer_and_check_in_order():
     cells = notebook_cells(NOTEBOOK.read_text())
     ids = [c["id"] for c in cells]
-    questions = [f"q{i}" for i in range(1, 7)]
-    assert [i for i in ids if i in questions] == questions
-    for question in questions:
-        assert ids.index(question) < ids.index(f"{question}-check")
+    assert [i for i in ids if i in QUESTIONS] == QUESTIONS
+    for question in QUESTIONS:
+        assert ids.index(question) < ids.index(f"{question}-answer") < ids.index(
+            f"{question}-check")
     for function, question in (("forward", "q1"), ("mse", "q3"), ("update", "q5")):
         stub = ids.index(f"{question}-{function}")
-        assert ids.index(question) < stub < ids.index(f"{question}-check")
+        assert ids.index(question) < stub < ids.index(f"{question}-answer")
         assert f'{function}() is not implemented yet' in "".join(cells[stub]["source"])
+    # question 4 asks what the gradients say: a markdown cell for the student's answer
+    reflection = cells[ids.index("q4-reflection")]
+    assert reflection["cell_type"] == "markdown"
+    assert ids.index("q4-answer") < ids.index("q4-reflection") < ids.index("q4-check")
     code = code_of(cells)
-    for question in questions:
+    for question in QUESTIONS:
         assert code[f"{question}-check"] == f'grader.check("{question}")'
-    assert ids[:4] == ["intro", "notebook", "setup-install", "setup-checks"]
-    assert "%pip install -q otter-grader" in code["setup-install"]
-    assert 'if importlib.util.find_spec("otter") is None:' in code["setup-install"]
-    assert 'otter.Notebook(tests_dir="tests")' in code["setup-checks"]
-    assert ids[-1] == "submit" and "regression.ipynb" in "".join(cells[-1]["source"])
-    assert 'if __name__ == "__main__":' in code["walkthrough-run"]
+    assert ids[:3] == ["intro", "setup", "setup-code"]
+    assert ids[-4:] == ["check-all", "check-all-code", "submit", "export"]
+    assert code["check-all-code"] == "grader.check_all()"
+    assert "grader.export(" in code["export"]
+    text = "\n".join("".join(c["source"]) for c in cells)
+    assert "Upload notebook" not in text and "jupyter lab" not in text  # no "how to open it"
+    assert "`tests/q" not in text  # no test file to fetch: the notebook carries them
+
+
+def test_notebook_carries_every_public_test_and_tags_otters_cells():
+    cells = notebook_cells(NOTEBOOK.read_text())
+    setup = next(c for c in cells if c["id"] == "setup-code")
+    source = "".join(setup["source"])
+    assert source.startswith("# @title ")  # Colab shows the title of a collapsed form only
+    assert setup["metadata"]["cellView"] == "form"
+    assert setup["metadata"]["jupyter"] == {"source_hidden": True}
+    tree_ = ast.parse("\n".join(line for line in source.splitlines()
+                                if not line.lstrip().startswith("%")))
+    carried = next(ast.literal_eval(node.value) for node in tree_.body
+                   if isinstance(node, ast.Assign) and node.targets[0].id == "_PUBLIC_TESTS")
+    files = {p.stem: p.read_text() for p in sorted((ASSIGNMENT / "tests").glob("*.py"))}
+    assert carried == files
+    otters = {c["id"] for c in cells if "otter_ignore" in c["metadata"].get("tags", [])}
+    assert otters == {"setup-code", "check-all-code", "export"} | {f"{q}-check" for q in QUESTIONS}
 
 
 def test_solution_notebook_differs_from_the_release_only_in_the_stubs():
