@@ -13,8 +13,9 @@ help: ## list the targets
 venv: $(READY) ## install the environment into .venv (done once; later runs install nothing)
 
 $(READY): requirements.txt
+	@echo "Installing the environment into $(VENV) (first time only: a few minutes, torch is large)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
 	touch $@
 
 student: $(READY) ## regenerate assignment/ from solutions/
@@ -26,11 +27,12 @@ check: $(READY) ## what a student runs: the public tests against assignment/ (fa
 grade: $(READY) ## grade SUBMISSION=path [RESULTS=path]; alone: the shipped examples
 	$(PY) -m autograder.grade $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS))
 
-grade-all: $(READY) ## grade SUBMISSIONS=dir-or-zip [GRADEBOOK=csv] [JOBS=n] [OUT=dir] [REGRADE=1]
+grade-all: $(READY) ## grade SUBMISSIONS=dir-or-zip [ROSTER=csv] [ONLY=name] [ASSIGNMENT=name] [GRADEBOOK=csv] [JOBS=n] [OUT=dir] [REGRADE=1]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-all SUBMISSIONS=folder-or-export.zip"; exit 2; }
 	$(PY) -m autograder.batch $(SUBMISSIONS) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK)) \
 		$(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out $(OUT)) \
-		$(if $(filter 1 yes true,$(REGRADE)),--regrade)
+		$(if $(filter 1 yes true,$(REGRADE)),--regrade) $(if $(ROSTER),--roster "$(ROSTER)") \
+		$(if $(ONLY),--only "$(ONLY)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)")
 
 autograder: $(READY) ## build the Gradescope zip: build/autograder.zip
 	$(PY) -m release.gradescope

@@ -28,7 +28,6 @@ import shutil
 import signal
 import statistics
 import sys
-import time
 import zipfile
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +37,9 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from autograder import exit_now
+from autograder import gradebook as people
+from autograder.class_report import write_report
+from autograder.progress import Progress
 from autograder.results import GradingResult, TestResult, report, write_atomic
 
 METADATA = "submission_metadata.yml"
@@ -79,10 +81,10 @@ def discover(source: Path, out: Path) -> list[Entry]:
     if source.is_file():
         if not zipfile.is_zipfile(source):
             raise BatchError(f"{source} is neither a folder nor a zip file")
-        folder = _unzip(source, out / "unpacked")
-        metadata = _find_metadata(folder)
-        assert metadata is not None  # _unzip checked
-        return _from_gradescope(metadata)
+        source = _unzip(source, out / "unpacked")
+        inside = [p for p in source.iterdir() if not p.name.startswith((".", "_"))]
+        if len(inside) == 1 and inside[0].is_dir() and _find_metadata(source) is None:
+            source = inside[0]  # a zip of the class's folder: the students are one level down
     metadata = _find_metadata(source)
     if metadata is not None:
         return _from_gradescope(metadata)
@@ -98,14 +100,11 @@ def discover(source: Path, out: Path) -> list[Entry]:
 
 
 def _unzip(archive: Path, target: Path) -> Path:
-    """Unpack a Gradescope export. Checked before anything is written: it must have the
-    metadata file, and no member may land outside the target folder."""
+    """Unpack a Gradescope export, or a zip of student folders or files. Checked before
+    anything is written: no member may land outside the target folder."""
     with zipfile.ZipFile(archive) as z:
         members = z.infolist()
         names = [PurePosixPath(m.filename) for m in members]
-        if not any(n.name == METADATA and len(n.parts) <= 2 for n in names):
-            raise BatchError(f"{archive} is not a Gradescope export: it has no {METADATA} "
-                             "(download it with Gradescope's 'Export Submissions')")
         for member, name in zip(members, names, strict=True):
             if name.is_absolute() or ".." in name.parts or "\\" in member.filename:
                 raise BatchError(f"{archive} has a member outside its folder: "
@@ -428,60 +427,6 @@ def summary(records: dict[str, dict], failures: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-class Progress:
-    """A bar with the time left on a terminal; one plain line per submission otherwise."""
-
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.failures: dict[str, str] = {}
-        self.total = self.done = 0
-        self.started = time.monotonic()
-
-    def start(self, total: int, skipped: int) -> None:
-        self.total, self.done, self.started = total, 0, time.monotonic()
-        if skipped:
-            self._line(f"{skipped} already graded (kept); {total} to grade")
-        elif total:
-            self._line(f"{total} to grade")
-
-    def graded(self, key: str, result: dict) -> None:
-        self.done += 1
-        score = sum(t["score"] for t in result["tests"])
-        maximum = sum(t["max_score"] for t in result["tests"])
-        if self.tty:
-            self._bar()
-        else:
-            why = f"  (not graded: {result['ungradable']})" if result.get("ungradable") else ""
-            self._line(f"[{self.done}/{self.total}] {key}: {score:g}/{maximum:g}{why}")
-
-    def failed(self, key: str, why: str) -> None:
-        self.done += 1
-        self.failures[key] = why
-        self._line(f"[{self.done}/{self.total}] {key}: could not be graded: {why}")
-        if self.tty:
-            self._bar()
-
-    def note(self, text: str) -> None:
-        self._line(text)
-
-    def _bar(self) -> None:
-        elapsed = time.monotonic() - self.started
-        left = elapsed / max(self.done, 1) * (self.total - self.done)
-        filled = int(30 * self.done / max(self.total, 1))
-        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
-                          f"  {left:4.0f} s left ")
-        if self.done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-    def _line(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -497,6 +442,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="submissions graded at once (default: one per core)")
     parser.add_argument("--regrade", action="store_true",
                         help="regrade everything, even what an earlier run finished")
+    parser.add_argument("--roster", type=Path,
+                        help="CSV naming the students (name, SID, email columns; Gradescope's "
+                        "or Canvas's export will do)")
+    parser.add_argument("--only", metavar="NAME",
+                        help="regrade one submission (file or folder name, or a student's "
+                        "name, SID or email); the others keep their saved results")
+    parser.add_argument("--assignment", default="Autograded score",
+                        help='the Canvas column of canvas.csv, e.g. "Homework 3 (123456)"')
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -508,14 +461,20 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or absolute.with_name(absolute.stem + "-graded")
     try:
         entries = discover(source, out)
-    except (BatchError, zipfile.BadZipFile) as exc:
+        matching = (people.match_roster(entries, people.read_roster(args.roster))
+                    if args.roster else None)
+        chosen = people.select(entries, args.only) if args.only else entries
+    except (BatchError, people.RosterError, zipfile.BadZipFile) as exc:
         print(f"grade-all: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    for line in matching.messages(args.roster) if matching else []:
+        print(line, file=sys.stderr)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     progress = Progress()
     try:
-        records = run_batch(entries, out, args.jobs, args.regrade, progress)
+        records = run_batch(chosen, out, args.jobs, args.regrade or bool(args.only), progress)
     except KeyboardInterrupt:
+        progress.close()
         print("\nStopped. Finished results are saved; run the same command to resume.",
               file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -524,14 +483,26 @@ def main(argv: list[str] | None = None) -> int:
               f"submissions and graded none, so the fault is not theirs: {exc}",
               file=sys.stderr)
         return 1
+    if args.only:  # the gradebook still lists everyone: the others as saved before
+        saved = {e.key: r for e in entries if (r := _load(out / "results" / f"{e.key}.json"))}
+        records = {**saved, **records}
+        for entry in chosen:
+            print((out / "feedback" / f"{entry.key}.txt").read_text())
     book = args.gradebook or out / "gradebook.csv"
     feedback = out / "feedback"
-    write_atomic(book, gradebook(records, entries, progress.failures, feedback))
+    absent = matching.absent if matching else []
+    relative = Path(os.path.relpath(feedback.resolve(), book.resolve().parent))
+    write_atomic(book, people.absent_rows(
+        gradebook(records, entries, progress.failures, relative), absent))
+    exports = people.write_exports(book.parent, records, entries, progress.failures, absent,
+                                   args.assignment)
+    write_report(out / "report.html", records, progress.failures)
     text = summary(records, progress.failures)
     write_atomic(out / "summary.txt", text + "\n")
     print(text)
     print(f"Gradebook: {book}\nFeedback:  {feedback}/ (one file per submission)\n"
-          f"Summary:   {out / 'summary.txt'}")
+          f"Summary:   {out / 'summary.txt'}\nReport:    {out / 'report.html'} (plots: open "
+          "it in a browser)\nUpload:    " + "\n           ".join(map(str, exports)))
     return 1 if progress.failures else 0
 
 

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,16 @@ def examples() -> list[Path]:
     return [ROOT / "solutions" / "regression.py", ROOT / "assignment" / "regression.py", *shipped]
 
 
+def _many_submissions(path: Path) -> str | None:
+    """What a class's worth of submissions `path` is, or None for one submission."""
+    if path.is_file() and zipfile.is_zipfile(path):
+        return "a zip (a Gradescope export, or the folders of several students)"
+    if path.is_dir() and any(p.is_file() for p in (path / "submission_metadata.yml",
+                                                    *path.glob("*/submission_metadata.yml"))):
+        return "a Gradescope export (it has submission_metadata.yml)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submission", nargs="?", type=Path,
@@ -154,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.submission is not None and not args.submission.exists():
         parser.error(f"{args.submission} does not exist")
+    if args.submission is not None and (many := _many_submissions(args.submission)):
+        print(f"grade: {args.submission} is {many}; grade a class with "
+              f"`make grade-all SUBMISSIONS={args.submission}`", file=sys.stderr)
+        return 2
     with Grader() as grader:
         if args.submission is None:
             rows = [(path, grader.grade(path)) for path in examples()]

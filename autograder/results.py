@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,24 +62,75 @@ def to_gradescope(result: GradingResult) -> dict:
             "score": t.score,
             "max_score": t.max_score,
             "status": "passed" if t.passed else "failed",
-            "output": t.feedback or "Passed.",
+            "output": markdown(t.feedback or "Passed."),
+            "tags": tags(t),
             "visibility": t.visibility,
         })
     return {
         "score": result.score,
         "execution_time": round(result.seconds, 3),
-        "output": "\n".join(result.notes),
+        "output": student_summary(result),
+        "output_format": "md",
+        "test_output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
     }
 
 
+def student_summary(result: GradingResult) -> str:
+    """The top of the student's page (Markdown): the notes, then what is shown now and
+    what is still hidden, in tests and points (never which ones pass)."""
+    shown = [t for t in result.tests if t.visibility == "visible"]
+    hidden = [t for t in result.tests if t.visibility != "visible"]
+    lines = [markdown(note) for note in result.notes]
+    if shown:
+        lines.append(f"**Shown now:** {len(shown)} tests worth "
+                     f"{sum(t.max_score for t in shown):g} points; you have "
+                     f"{sum(t.score for t in shown):g} of them.")
+    if hidden:
+        lines.append(f"**Hidden until grades are published:** {len(hidden)} more tests "
+                     f"worth {sum(t.max_score for t in hidden):g} points, of "
+                     f"{result.max_score:g} in all. Passing the tests shown now does not "
+                     "mean passing these.")
+    return "\n\n".join(lines)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+def markdown(text: str) -> str:
+    """Plain feedback as Markdown that shows exactly that text: `code` spans kept, every
+    other character Markdown would read escaped, line breaks and indents kept."""
+    out = []
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        pieces = re.split(r"(`[^`\n]+`)", line.strip(" "))
+        body = "".join(p if p.startswith("`") and p.endswith("`") and len(p) > 1
+                       else _MD_SPECIAL.sub(r"\\\1", p) for p in pieces)
+        if re.match(r"[-+]\s|\d+[.)]\s", body):  # would start a list
+            body = "\\" + body
+        out.append("&nbsp;" * indent + body)
+    return "  \n".join(out)
+
+
+def tags(test: TestResult) -> list[str]:
+    """What a test is about, for Gradescope's tags: the functions its name mentions
+    ("update()"), else the topic its file is named after (test_3_gradients.py)."""
+    named = re.findall(r"\b([A-Za-z_]\w*)\(\)", test.name)
+    if named:
+        return sorted(set(named))
+    topic = re.match(r"(?:.*/)?test_(?:\d+_)?(\w+)\.py::", test.test_id)
+    return [topic.group(1)] if topic else []
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename: a reader never sees half a file."""
+    """Write via a temporary file and a rename: a reader never sees half a file. The file
+    gets the mode open() would give it (0666 less the umask), not mkstemp's 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         # UTF-8 whatever the locale; text from outside is clean (autograder.text) by now,
         # and anything else that cannot be encoded is replaced, not a crash mid-batch
         with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as f:
@@ -87,6 +139,20 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux tells it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting, and put straight back
+    os.umask(mask)
+    return mask
 
 
 def write_results_json(result: GradingResult, path: Path) -> None:
