@@ -1,15 +1,25 @@
 """Build the Gradescope autograder zip: `python -m release.gradescope` (make autograder).
 
 Gradescope unzips it into /autograder/source and wants `setup.sh` and `run_autograder` at
-its root. Besides those two it holds what grading needs and nothing else: the engine and
-the hidden tests (autograder/), the reference solution the hidden tests compare with
-(solutions/) and requirements.txt. Not the package's own tests, nor .venv, build/ or
-caches. The zip is the same bytes for the same sources (fixed dates, sorted names).
+its root. Besides those two it holds what grading needs and nothing else:
+
+- requirements.txt: the grading-only list (autograder/gradescope/requirements.txt), not
+  the developers' full one;
+- the grading code: the modules `python -m autograder.grade` and the sandbox's zygote
+  import (followed through their imports), with the data files beside them;
+- the hidden tests' folder and the other secret folders homework.toml names (the
+  reference solution), whole, with the plan of scenario calls learnt from them
+  (judge.Plan): refreshed here first when it is stale, so Gradescope's one run per
+  submission never learns it.
+
+Not the package's own tests, TA-only tools (grade-all), .venv, build/ or caches. The zip
+is the same bytes for the same sources (fixed dates, sorted names).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import stat
 import sys
@@ -19,43 +29,116 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ZIP = ROOT / "build" / "autograder.zip"
-SCRIPTS = ROOT / "autograder" / "gradescope"  # setup.sh and run_autograder, for the zip's root
-AT_ROOT = ("setup.sh", "run_autograder")
-FOLDERS = ("autograder", "solutions")
-FILES = ("requirements.txt",)
+SCRIPTS = ROOT / "autograder" / "gradescope"  # what goes to the zip's root
+AT_ROOT = ("setup.sh", "run_autograder", "requirements.txt")
+EXECUTABLE = ("setup.sh", "run_autograder")
+PACKAGE = "autograder"
+# what Gradescope's run starts: run_autograder runs the first, the judge's Sandbox the second
+ENTRY_MODULES = ("autograder.grade", "autograder.sandbox.zygote")
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints"}
 SKIP_SUFFIXES = {".pyc", ".pyo"}
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no build-time noise
 
 
+class BuildError(Exception):
+    """The zip cannot be built as it is: the message says what to fix."""
+
+
 def contents(root: Path = ROOT) -> list[tuple[str, Path]]:
     """(name in the zip, file on disk) for everything the zip holds, sorted by name."""
-    entries = [(name, root / SCRIPTS.relative_to(ROOT) / name) for name in AT_ROOT]
-    entries += [(name, root / name) for name in FILES]
-    for folder in FOLDERS:
-        for path in (root / folder).rglob("*"):
-            relative = path.relative_to(root)
-            if path.is_file() and _wanted(relative) and not _is_script_source(relative):
-                entries.append((relative.as_posix(), path))
-    missing = [str(path) for _, path in entries if not path.is_file()]
+    entries = {name: root / SCRIPTS.relative_to(ROOT) / name for name in AT_ROOT}
+    for path in grading_files(root):
+        entries.setdefault(path.relative_to(root).as_posix(), path)
+    missing = [str(path) for path in entries.values() if not path.is_file()]
     if missing:
         raise FileNotFoundError("the autograder zip needs " + ", ".join(missing))
-    return sorted(entries)
+    return sorted(entries.items())
 
 
-def _wanted(relative: Path) -> bool:
+def grading_files(root: Path = ROOT) -> list[Path]:
+    """The grading code (ENTRY_MODULES and what they import, in the package, with the
+    files beside each module), and the secret folders whole (what they import too)."""
+    from autograder.grade import Homework
+
+    homework = Homework.load(root / PACKAGE / "tests")
+    files: set[Path] = set()
+    for folder in homework.secrets:
+        if not folder.resolve().is_relative_to(root.resolve()):
+            raise BuildError(f"{folder} (a secret folder in homework.toml) is outside {root}")
+        files.update(p for p in folder.rglob("*") if p.is_file() and _wanted(p, folder))
+    todo = [_module_file(root, name) for name in ENTRY_MODULES]
+    todo += [p for p in files if p.suffix == ".py"]
+    modules: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path is None or path in modules:
+            continue
+        modules.add(path)
+        todo += [_module_file(root, name) for name in imported_modules(path, root)]
+        init = path.parent / "__init__.py"
+        if path.parent != root and init.is_file():
+            todo.append(init)
+    for module in modules:
+        files.add(module)
+        files.update(p for p in module.parent.iterdir()
+                     if p.is_file() and p.suffix != ".py" and _wanted(p, module.parent)
+                     and module.parent.relative_to(root) != SCRIPTS.relative_to(ROOT))
+    return sorted(files)
+
+
+def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
+    """The package's modules a file imports anywhere in it (a function's own imports
+    too), each as a dotted name; `from a import b` gives a.b as well, b may be a module."""
+    tree = ast.parse(path.read_bytes(), str(path))
+    package = path.relative_to(root).with_suffix("").parts[:-1]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package[: len(package) - node.level + 1]
+                base = ".".join([*parent, *([base] if base else [])])
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in names if name.split(".")[0] == PACKAGE}
+
+
+def _module_file(root: Path, name: str) -> Path | None:
+    base = root.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _wanted(path: Path, folder: Path) -> bool:
+    relative = path.relative_to(folder)
     if any(part in SKIP_DIRS or part.startswith(".") for part in relative.parts):
         return False
     return relative.suffix not in SKIP_SUFFIXES
 
 
-def _is_script_source(relative: Path) -> bool:
-    """setup.sh and run_autograder go to the zip's root, not a second time in their folder."""
-    return relative.parent == SCRIPTS.relative_to(ROOT) and relative.name in AT_ROOT
+def refresh_plan(root: Path = ROOT) -> None:
+    """Learn the plan of scenario calls now if the saved one is stale (judge.settle_plan),
+    and refuse to ship one learnt from a reference that fails the hidden tests."""
+    from autograder.grade import Grader, Homework
+    from autograder.judge import stored_plan
+
+    homework = Homework.load(root / PACKAGE / "tests")
+    if stored_plan(homework.tests, homework.secrets) is not None:
+        return
+    with Grader(homework):  # learns the plan, and saves it if the reference earns full marks
+        pass
+    if stored_plan(homework.tests, homework.secrets) is None:
+        raise BuildError("the reference solution does not earn full marks on the hidden "
+                         "tests (run `make grade`): fix them before building the autograder")
 
 
 def build(target: Path = ZIP, root: Path = ROOT) -> Path:
     """Write the zip (atomically) and return its path."""
+    refresh_plan(root)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, partial_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     os.close(fd)
@@ -65,7 +148,7 @@ def build(target: Path = ZIP, root: Path = ROOT) -> Path:
             for name, path in contents(root):
                 info = zipfile.ZipInfo(name, date_time=_EPOCH)
                 info.compress_type = zipfile.ZIP_DEFLATED
-                executable = name in AT_ROOT or path.stat().st_mode & stat.S_IXUSR
+                executable = name in EXECUTABLE or path.stat().st_mode & stat.S_IXUSR
                 info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
                 info.create_system = 3  # Unix, so that unzip honours the modes above
                 archive.writestr(info, path.read_bytes())
@@ -81,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=ZIP, help=f"default: {ZIP}")
     args = parser.parse_args(argv)
-    path = build(args.output)
+    try:
+        path = build(args.output)
+    except BuildError as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return 1
     with zipfile.ZipFile(path) as archive:
         count = len(archive.namelist())
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path

@@ -9,15 +9,19 @@ against Gradescope's format (schema.py).
 from __future__ import annotations
 
 import re
+import shutil
 import stat
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 from schema import validate_results
 
+from autograder.grade import Homework
+from autograder.judge import PLAN_FILE, stored_plan
 from release import gradescope, gradescope_test
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +54,7 @@ def test_setup_and_run_autograder_sit_at_the_root_and_are_executable(archive, tm
 def test_the_zip_holds_what_grading_needs_and_nothing_else(names):
     for needed in ("requirements.txt", "autograder/grade.py", "autograder/sandbox/zygote.py",
                    "autograder/tests/homework.toml", "autograder/tests/scenarios.py",
-                   "solutions/regression.py"):
+                   f"autograder/tests/{PLAN_FILE}", "solutions/regression.py"):
         assert needed in names
     assert any(re.fullmatch(r"autograder/tests/test_.*\.py", n) for n in names), "hidden tests"
     unwanted = [n for n in names
@@ -58,7 +62,19 @@ def test_the_zip_holds_what_grading_needs_and_nothing_else(names):
                 or "__pycache__" in n or n.endswith((".pyc", ".zip"))
                 or any(part.startswith(".") for part in n.split("/"))]
     assert not unwanted
-    assert names.count("setup.sh") == 1 and "autograder/gradescope/setup.sh" not in names
+    assert "autograder/batch.py" not in names, "grade-all is for TAs: grading never imports it"
+    for script in ("setup.sh", "run_autograder", "requirements.txt"):
+        assert names.count(script) == 1 and f"autograder/gradescope/{script}" not in names
+
+
+def test_the_zip_ships_the_plan_learnt_from_its_own_hidden_tests(archive, tmp_path):
+    """Gradescope's one run per submission finds the plan fresh and never learns it."""
+    gradescope_test.unzip(archive, tmp_path)
+    homework = Homework.load(tmp_path / "autograder" / "tests")
+    shipped = stored_plan(homework.tests, homework.secrets)
+    here = Homework.load()
+    assert shipped is not None and shipped == stored_plan(here.tests, here.secrets)
+    assert shipped.calls
 
 
 def test_the_zip_is_the_same_bytes_for_the_same_sources(archive, tmp_path):
@@ -71,10 +87,17 @@ def test_setup_installs_the_pinned_cpu_torch_and_run_autograder_uses_its_venv(ar
         setup = z.read("setup.sh").decode()
         run = z.read("run_autograder").decode()
         requirements = z.read("requirements.txt").decode()
-    pin = re.search(r"^torch==([\w.]+)\s*$", requirements, re.M)
+    pin = re.search(r"^torch==([\w.+]+)\s*$", requirements, re.M)
     assert pin, "requirements.txt pins torch"
-    assert f"TORCH=torch=={pin.group(1)}" in setup
+    full = (ROOT / "requirements.txt").read_text()
+    assert re.search(rf"^torch=={re.escape(pin.group(1))}\s*$", full, re.M), "one torch"
     assert "https://download.pytorch.org/whl/cpu" in setup
+    assert 'grep -E \'^torch==\' "$REQUIREMENTS"' in setup
+    # the image's own Python (3.10 on Ubuntu 22.04): no PPA, no other Python
+    commands = "\n".join(line for line in setup.splitlines() if not line.lstrip().startswith("#"))
+    assert "add-apt-repository" not in commands and "ppa:" not in commands
+    assert not re.search(r"python3\.\d", commands)
+    assert "python3 python3-venv" in commands
     venv = re.search(r"^VENV=(\S+)$", setup, re.M).group(1)
     assert f"{venv}/bin/python" in run
     assert "--results \"$RESULTS\"" in run and "/autograder" in run
@@ -118,3 +141,26 @@ def test_a_grader_that_cannot_run_still_leaves_a_valid_results_json(archive, tmp
     assert validate_results(results) == data
     assert data["score"] == 0 and data["tests"] == []
     assert "could not grade" in data["output"]
+
+
+@pytest.mark.parametrize("where", ["at the top", "in the assignment's folder"])
+def test_regression_py_uploaded_with_the_assignments_own_files_is_graded(archive, tmp_path,
+                                                                          where):
+    """The student release uploaded whole (its tests/, conftest.py, README, notebook), with
+    the student's regression.py in it: that file is graded, with a note."""
+    upload = tmp_path / "upload"
+    folder = upload if where == "at the top" else upload / "assignment"
+    shutil.copytree(ROOT / "assignment", folder,
+                    ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    shutil.copy(REFERENCE, folder / "regression.py")
+    assert len(list(upload.rglob("*.py"))) > 3
+    started = time.monotonic()
+    data = validate_results(gradescope_test.run(upload, archive=archive))
+    wall = time.monotonic() - started
+    most = sum(t["max_score"] for t in data["tests"])
+    assert most > 0 and data["score"] == most, data
+    if where != "at the top":
+        assert "assignment/regression.py" in data["output"] and "ignored" in data["output"]
+    # execution_time is the whole run: Python's and torch's start-up, the zygote's, the
+    # judge's; not only the tests (a bound on a reported duration, not a speed claim)
+    assert wall - 1.0 <= data["execution_time"] <= wall
