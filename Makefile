@@ -51,3 +51,7 @@ lint: $(READY) ## ruff
 bench: $(READY) ## the speed benchmark, side by side with otter run [N=200] [JOBS=n] [OTTER_SAMPLE=10]
 	$(PY) bench/bench.py $(if $(N),--n $(N)) $(if $(JOBS),--jobs $(JOBS)) \
 		$(if $(OTTER_SAMPLE),--otter-sample $(OTTER_SAMPLE))
+
+.PHONY: mutation
+mutation: $(READY) ## the hidden tests' mutation score: every wrong mutant of the reference must lose a point
+	$(PY) -m release.mutation

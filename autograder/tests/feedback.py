@@ -35,12 +35,22 @@ def close(got: Any, want: Any, rel: float = 1e-4, abs_: float = 1e-4) -> bool:
     return math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
 
 
+def close_as(got: Any, want: Any, dtype: str) -> bool:
+    """`close` at the precision of the inputs' dtype: a float64 result computed in float64
+    differs from the reference's by float64 rounding only, so a float32 step on the way
+    (a `.float()` on one argument) shows."""
+    if dtype == "torch.float64":
+        return close(got, want, rel=1e-9, abs_=1e-9)
+    return close(got, want)
+
+
 def step_close(got: float, want: float, before: float) -> bool:
-    """A parameter after a step: right to within 0.1 % of the step, plus a few float32
-    rounding steps of the value (a step of 4e-5 on 30 is only ~20 of them)."""
+    """A parameter after a step: right to within 1e-5 of the step (a float32 step is
+    computed to 1e-7; a float16 one, to 1e-3, is not right), plus a few float32 rounding
+    steps of the value (a step of 4e-5 on 30 is only ~20 of them)."""
     if isinstance(got, bool) or not isinstance(got, (int, float)) or math.isnan(got):
         return False
-    return abs(got - want) <= 1e-3 * abs(want - before) + 8 * FLOAT32_EPS * max(abs(want), 1e-6)
+    return abs(got - want) <= 1e-5 * abs(want - before) + 8 * FLOAT32_EPS * max(abs(want), 1e-6)
 
 
 def fmt(value: Any, digits: int = 6) -> str:
@@ -63,12 +73,13 @@ DESCRIBED = {"type": str, "module": str, "tensor": bool, "shape": (None, SHAPE),
              "value": (None, VALUES), "tensor_subclass?": bool, "dtype?": str,
              "requires_grad?": bool, "grad_fn?": bool, "is_leaf?": bool}
 _GRADIENTS = {"backward_error": (None, str), "grad_w": (None, VALUES), "grad_b": (None, VALUES)}
+_FORWARD_GRADIENTS = {**_GRADIENTS, "grad_x": (None, VALUES)}
 _PARAM = {"value": (None, VALUES), "shape": SHAPE, "dtype": str, "is_leaf": bool,
           "requires_grad": bool, "grad": (None, VALUES)}
 SCHEMAS: dict[str, Any] = {
     "predict": {"result": DESCRIBED, "x_unchanged": bool},
     "loss": {"result": DESCRIBED, "inputs_unchanged": bool},
-    "gradients": {"preds": DESCRIBED, **_GRADIENTS},
+    "gradients": {"preds": DESCRIBED, **_FORWARD_GRADIENTS},
     "loss_gradients": {order: {"loss": DESCRIBED, **_GRADIENTS}
                        for order in ("preds_first", "preds_second")},
     "update_steps": {"steps": [{"w": _PARAM, "b": _PARAM, "returned_new": bool}],
@@ -258,8 +269,13 @@ def shape_of(value: Any) -> list[int]:
 
 
 def _kept_dtype(desc: dict, want: dict, what: str) -> str | None:
+    """Whether a result whose values are right keeps the inputs' dtype and precision."""
     if desc.get("dtype") == want["dtype"]:
-        return None
+        if close_as(desc["value"], want["value"], want["dtype"]):
+            return None
+        return (f"For {want['dtype'].removeprefix('torch.')} inputs {what} is right only to "
+                "float32 precision: part of the computation went through float32 (a "
+                ".float() on the way?). Keep the inputs' dtype throughout.")
     return (f"For {want['dtype'].removeprefix('torch.')} inputs {what} returned a "
             f"{dtype_name(desc).removeprefix('torch.')} tensor: a result keeps its inputs' "
             "dtype (no .float(), .double() or .to(...) on the way).")
@@ -323,6 +339,13 @@ def forward_gradients_problem(out: dict, want: dict, *, x_shape: list[int], visi
         return ("w.grad is None after loss.backward(): w did not take part in forward()'s "
                 "computation (w * x + b).")
     if close(gw, want["grad_w"]) and close(gb, want["grad_b"]):
+        if out["grad_x"] is None:
+            return ("x.grad is None after loss.backward(), for an x that requires grad (as the "
+                    "output of an earlier layer would): forward() cut the graph through x "
+                    "(.detach() or .data on x?). Keep every argument in the computation.")
+        if not close(out["grad_x"], want["grad_x"]):
+            return ("The gradient that reaches x through forward() is not that of w * x + b "
+                    "(it should be w times the gradient of the prediction).")
         return None
     text = ("The gradients that reach w and b through forward() are not those of w * x + b "
             "(the test computes the loss itself, so only forward() is judged here).")

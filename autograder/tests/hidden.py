@@ -175,11 +175,12 @@ def loss(ref: ModuleType, t1: Any, t2: Any, dtype: str = "float32") -> dict:
 
 
 def gradients(ref: ModuleType, x: Any, y: Any, w: float, b: float) -> dict:
-    """The gradients of the loss of w * x + b for w and b (the reference's forward and
+    """The gradients of the loss of w * x + b for w, b and x (the reference's forward and
     mse: the same whichever of the two the scenario takes from the student)."""
-    wt, bt = _leaf(w), _leaf(b)
-    ref.mse(ref.forward(_t(x), wt, bt), _t(y)).backward()
-    return {"grad_w": wt.grad.item(), "grad_b": bt.grad.item(), "n": len(x)}
+    xt, wt, bt = _leaf(x), _leaf(w), _leaf(b)
+    ref.mse(ref.forward(xt, wt, bt), _t(y)).backward()
+    return {"grad_w": wt.grad.item(), "grad_b": bt.grad.item(), "grad_x": _plain(xt.grad),
+            "n": len(x)}
 
 
 def trajectory(step: Any, x: Any, y: Any, w: float, b: float, lr: float, steps: int

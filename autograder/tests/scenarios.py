@@ -119,13 +119,15 @@ def _line_gradients(result, wt, bt):
 
 def gradients(sub, x, y, w, b):
     """The lecture's loss (computed here, so only forward() is tested) of the student's
-    forward(), loss.backward(); the gradients of w and b."""
-    xt, yt, wt, bt = _data(x), _data(y), _leaf(w), _leaf(b)
+    forward(), loss.backward(); the gradients of w, b and x (an input that carries a
+    graph, as the output of an earlier layer would)."""
+    xt, yt, wt, bt = _leaf(x), _data(y), _leaf(w), _leaf(b)
     preds = sub.forward(xt, wt, bt)
-    out = {"preds": _describe(preds), "backward_error": None, "grad_w": None, "grad_b": None}
+    out = {"preds": _describe(preds), "backward_error": None, "grad_w": None, "grad_b": None,
+           "grad_x": None}
     if _is_tensor(preds) and preds.requires_grad and preds.shape == xt.shape:
         out["backward_error"] = _backward(((preds - yt) ** 2).mean())
-        out["grad_w"], out["grad_b"] = _grad(wt), _grad(bt)
+        out["grad_w"], out["grad_b"], out["grad_x"] = _grad(wt), _grad(bt), _grad(xt)
     return out
 
 

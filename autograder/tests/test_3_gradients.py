@@ -18,7 +18,7 @@ from autograder.tests.hidden import LECTURE
 @pytest.mark.points(1)
 @pytest.mark.visible
 def test_lecture_gradients(submission, reference):
-    """6. forward(): gradients of the lecture's loss for w and b (390 and -0.4); public test q4"""
+    """6. forward(): the lecture's loss gives w, b (390, -0.4) and x gradients; public test q4"""
     data = {"x": LECTURE["inputs"], "y": LECTURE["targets"], "w": LECTURE["w"], "b": LECTURE["b"]}
     out = run(submission, "gradients", "forward()", **data)
     problem = forward_gradients_problem(out, hidden.gradients(reference, **data),
