@@ -42,6 +42,10 @@ REFERENCE = ROOT / "solutions" / "regression.py"
 SHORT_LIMITS = Limits(wall_seconds=2, kill_grace_seconds=0.5, cpu_seconds=5)
 ON_SHORT_LIMITS = {"infinite_loop", "ignores_sigterm"}  # what the limit is about
 THROUGH_GRADESCOPE = {"forge_results", "delete_files"}  # they write and delete
+# Graded just after a classmate: the reference (whose code it hunts for), or a copy of
+# itself (which leaves what it would read in its channel between workers).
+AFTER_A_CLASSMATE = {"classmate_in_memory": "reference", "sysv_shm_channel": "itself",
+                     "keyring_channel": "itself", "dev_shm_channel": "itself"}
 # Words the student's feedback must contain: the limit that stopped the attack, named.
 LIMIT_NAMED = {"infinite_loop": "did not finish within 2 seconds",
                "ignores_sigterm": "did not finish within 2 seconds",
@@ -97,12 +101,13 @@ def _stubbed(source: str, functions: tuple[str, ...]) -> str:
 
 
 def _settings(source: str) -> dict:
-    """CHEAT, CONTAINED_TO and HINTS, read from the attack's source without running it."""
+    """CHEAT, CONTAINED_TO, HINTS and MARKER, read from the attack's source without running
+    it. MARKER is what the attack puts in a student's feedback if its channel works."""
     found = {}
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             name = getattr(node.targets[0], "id", None)
-            if name in ("CHEAT", "CONTAINED_TO", "HINTS"):
+            if name in ("CHEAT", "CONTAINED_TO", "HINTS", "MARKER"):
                 found[name] = ast.literal_eval(node.value)
     return found
 
@@ -163,10 +168,15 @@ def test_attack_earns_nothing_and_stops_nothing(attack, grader, short_grader, st
         assert data["tests"] == tests
     else:
         chosen = short_grader if name in ON_SHORT_LIMITS else grader
+        if name in AFTER_A_CLASSMATE:  # a classmate graded just before it, by the same zygote
+            classmate = REFERENCE if AFTER_A_CLASSMATE[name] == "reference" else cheating
+            _gradescope(chosen, classmate, tmp_path / "classmate.json")
         tests = _gradescope(chosen, cheating, results, graded)
 
     assert tests, f"{name}: no test reported (did grading itself fail?)"
     assert "FORGED" not in results.read_text()
+    if "MARKER" in settings:  # nothing another worker left reaches what the student sees
+        assert settings["MARKER"] not in results.read_text(), f"{name}: its channel worked"
     if any(t["score"] > 0 for t in tests):  # all zero is below any baseline: no need
         honest_path = _variant(attack, tmp_path / "honest", False, hints)
         honest = _gradescope(grader, honest_path, tmp_path / "honest.json")

@@ -27,6 +27,7 @@ from autograder.sandbox.guard import Guard
 # Bound before any submission runs: a submission may replace os._exit, os.write or json.dumps
 # in its own process, and the worker must still end here, never back in the zygote's loop.
 _exit, _write, _read, _dumps, _loads = os._exit, os.write, os.read, json.dumps, json.loads
+_fcntl, _F_GETFL, _F_SETFL, _O_NONBLOCK = fcntl.fcntl, fcntl.F_GETFL, fcntl.F_SETFL, os.O_NONBLOCK
 _RESULTS, _CALLS = 3, 4  # the worker's descriptors: results out, calls in
 
 
@@ -135,6 +136,9 @@ def _next_call() -> tuple[str, dict] | None:
     """The next call the judge sends (a scenario and its arguments), or None: no more.
     Read one byte at a time, so nothing of a later line is read before it is due."""
     line = bytearray()
+    flags = _fcntl(_CALLS, _F_GETFL)
+    if flags & _O_NONBLOCK:  # the submission's doing: wait for the call, as we should
+        _fcntl(_CALLS, _F_SETFL, flags & ~_O_NONBLOCK)
     while True:
         byte = _read(_CALLS, 1)
         if not byte or byte == b"\n":

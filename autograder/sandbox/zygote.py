@@ -171,20 +171,24 @@ def _run_one(request: dict, fds: list[int], scenarios: dict, limits, iso, base: 
 
 
 def _copy_in_kernel(source_fd: int, target: Path) -> None:
-    """Copy the submission without a buffer in this process: a later child would inherit
-    the buffer, and with it a classmate's code."""
+    """Copy the submission without a buffer in this process (sendfile): a later child
+    would inherit the buffer, and with it a classmate's code. What sendfile cannot copy
+    (not a regular file: /dev/null, say) goes through a buffer that is wiped after."""
     with open(target, "wb") as copy:
         offset = 0
-        while True:
-            try:
-                sent = os.sendfile(copy.fileno(), source_fd, offset, 1 << 20)
-            except OSError as exc:  # no sendfile between these files: copy_file_range
-                if exc.errno not in (errno.EINVAL, errno.ENOSYS):
-                    raise
-                sent = os.copy_file_range(source_fd, copy.fileno(), 1 << 20, offset)
-            if not sent:
-                return
-            offset += sent
+        try:
+            while sent := os.sendfile(copy.fileno(), source_fd, offset, 1 << 20):
+                offset += sent
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS) or offset:
+                raise
+        buffer = bytearray(1 << 16)
+        try:
+            while size := os.readv(source_fd, [buffer]):
+                copy.write(memoryview(buffer)[:size])
+        finally:
+            buffer[:] = bytes(len(buffer))
 
 
 def _wait(pid: int, limits) -> tuple[int, bool]:

@@ -1,0 +1,403 @@
+"""The worker's confinement, layer by layer, under each capability set this machine can make.
+
+A hostile probe (PROBE below, a whole regression.py) tries what a student attacker
+would: shared memory, keyrings, memfds, message queues, io_uring, ptrace, sockets,
+namespaces, files in world-writable folders, signals to other processes, reading the
+secrets; and it imports a standard-library module nobody imported before it (the
+worker user must still reach Python, even below a private /root). It runs through a
+real Sandbox in a fresh grader process started under each cell of the matrix:
+
+  - full root (every layer);
+  - root without CAP_SYS_ADMIN (capsh --drop=cap_sys_admin): no namespace can be made;
+  - root without Landlock (a seccomp filter answering ENOSYS to landlock_*), which also
+    refuses pidfd_open, so the zygote waits for workers without a pidfd;
+  - both at once: the user switch and seccomp alone;
+  - not root (the grader as 'nobody'), where this machine allows it.
+
+In each: the worker is never root when the grader is, the secrets stay unread, every
+refused call is refused, nothing the probe made outlives it, and the report names
+what is missing truthfully. Then the tests of what a worker knows: a worker finds no
+byte of a classmate graded before it in any memory it can read, and a visible call
+never sees the arguments of the calls after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.grade import HIDDEN_TESTS, ROOT
+from autograder.sandbox import Sandbox
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+REFERENCE = ROOT / "solutions" / "regression.py"
+ROOT_GRADER = os.geteuid() == 0
+NOBODY = 65534
+
+PROBE = textwrap.dedent('''
+    """Tries every way out of the worker that the seccomp filter and the other layers close."""
+    import ctypes
+    import errno
+    import os
+    import platform
+    import socket
+    import sys
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ARM = platform.machine() in ("aarch64", "arm64")
+    NR = {  # system call numbers: x86_64, aarch64
+        "add_key": (248, 217), "keyctl": (250, 219), "io_uring_setup": (425, 425),
+        "process_vm_readv": (310, 270), "userfaultfd": (323, 282), "bpf": (321, 280),
+        "perf_event_open": (298, 241), "mq_open": (240, 180), "memfd_secret": (447, 447),
+        "pidfd_open": (434, 434), "clone3": (435, 435),
+    }
+
+    def _errno(result):
+        return "ok" if result >= 0 else errno.errorcode.get(ctypes.get_errno(), "?")
+
+    def _sys(name, *args):
+        return _errno(libc.syscall(NR[name][ARM], *args))
+
+    def _try(action):
+        try:
+            action()
+        except BaseException as exc:
+            return type(exc).__name__
+        return "ok"
+
+    def _write(folder, marker):
+        with open(os.path.join(folder, "probe-" + marker), "wb") as f:
+            f.write(b"x" * 4096)
+
+    def _imports():
+        """Import standard-library modules (and a package's submodule) not imported yet."""
+        names = [n for n in ("fractions", "statistics", "wave", "xml.dom.minidom", "zipapp")
+                 if n not in sys.modules]
+        found = {}
+        for name in names:
+            found[name] = _try(lambda name=name: __import__(name))
+        return found
+
+    def probe(secrets=(), marker=""):
+        buf = ctypes.create_string_buffer(64)
+        key = ctypes.c_char_p
+        return {
+            "uid": os.getuid(), "euid": os.geteuid(),
+            "secrets": {p: _try(lambda p=p: open(p, "rb").read(1)) for p in secrets},
+            "imports": _imports(),
+            "shmget": _errno(libc.shmget(0, 1 << 20, 0o1666)),
+            "msgget": _errno(libc.msgget(0, 0o1666)),
+            "semget": _errno(libc.semget(0, 1, 0o1666)),
+            "mq_open": _sys("mq_open", key(b"probe"), 0o100 | 2, 0o666, None),
+            "add_key": _sys("add_key", key(b"user"), key(marker.encode()), buf, 8, -4),
+            "keyctl": _sys("keyctl", 0, -4, 0),  # KEYCTL_GET_KEYRING_ID of the user keyring
+            "memfd_create": _try(lambda: os.memfd_create("probe")),
+            "memfd_secret": _sys("memfd_secret", 0),
+            "io_uring_setup": _sys("io_uring_setup", 8, buf),
+            "ptrace_traceme": _errno(libc.ptrace(0, 0, None, None)),
+            "process_vm_readv": _sys("process_vm_readv", os.getppid(), None, 0, None, 0, 0),
+            "userfaultfd": _sys("userfaultfd", 0),
+            "perf_event_open": _sys("perf_event_open", buf, 0, -1, -1, 0),
+            "bpf": _sys("bpf", 0, buf, 8),
+            "pidfd_open": _sys("pidfd_open", os.getppid(), 0),
+            "unshare": _errno(libc.unshare(0x10000000)),  # CLONE_NEWUSER: no root needed
+            "mount": _errno(libc.mount(b"none", b".", b"tmpfs", 0, None)),
+            "chroot": _errno(libc.chroot(b".")),
+            "personality": _errno(libc.personality(0x0040000)),  # ADDR_NO_RANDOMIZE
+            "socket_unix": _try(lambda: socket.socket(socket.AF_UNIX).close()),
+            "socketpair": _try(lambda: [s.close() for s in socket.socketpair()]),
+            "fork": _try(lambda: os.fork() or None),
+            "execve": _try(lambda: os.execv("/bin/true", ["true"])),
+            "kill_init": _try(lambda: os.kill(1, 0)),
+            "kill_self": _try(lambda: os.kill(os.getpid(), 0)),
+            "writes": {d: _try(lambda d=d: _write(d, marker))
+                       for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+                       if os.path.isdir(d)},
+        }
+
+
+    def forward(x, w, b):
+        return w * x + b
+''')
+
+REFUSED = ("shmget", "msgget", "semget", "mq_open", "add_key", "keyctl", "memfd_create",
+           "memfd_secret", "io_uring_setup", "ptrace_traceme", "process_vm_readv",
+           "userfaultfd", "perf_event_open", "bpf", "pidfd_open", "unshare", "mount",
+           "chroot", "personality", "socket_unix", "socketpair", "fork", "execve",
+           "kill_init")
+
+RUNNER = textwrap.dedent('''
+    import json, os, sys
+    sys.path.insert(0, {root!r})
+    from pathlib import Path
+    from autograder.sandbox import Sandbox
+    from autograder.sandbox.confine import WORLD_WRITABLE
+    submission, marker, *secrets = sys.argv[1:]
+    with Sandbox(Path({here!r}) / "probe_scenarios.py") as sandbox:
+        outcome = sandbox.run(Path(submission), "regression", "probe",
+                              secrets=secrets, marker=marker)
+        left = []
+        for folder in WORLD_WRITABLE:
+            try:
+                left += [n for n in os.listdir(folder) if marker in n]
+            except OSError:
+                pass
+        print(json.dumps({{"isolation": sandbox.isolation, "missing": sandbox.missing,
+                          "status": outcome.status, "error": outcome.error,
+                          "found": outcome.value, "left": left, "grader_uid": os.geteuid()}}))
+''').format(root=str(ROOT), here=str(HERE))
+
+# Started in place of Python: refuses Landlock (ENOSYS, as a kernel without it) and
+# pidfd_open (EPERM, as a strict container profile), then runs the real command.
+NO_LANDLOCK = textwrap.dedent('''
+    import errno, os, sys
+    import pyseccomp
+    rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+    for name in ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"):
+        rules.add_rule(pyseccomp.ERRNO(errno.ENOSYS), name)
+    rules.add_rule(pyseccomp.ERRNO(errno.EPERM), "pidfd_open")
+    rules.load()
+    os.execv(sys.argv[1], sys.argv[1:])
+''')
+
+
+def _secrets() -> list[str]:
+    return [str(p) for p in sorted(HIDDEN_TESTS.iterdir()) if p.is_file()] + [str(REFERENCE)]
+
+
+def _cells() -> dict[str, list[str] | None]:
+    """Each cell: the command prefix that starts the grader with those capabilities, or
+    None with the reason printed where this machine cannot make it."""
+    capsh = shutil.which("capsh")
+    cells: dict[str, list[str] | None] = {
+        "full root": [],
+        "no CAP_SYS_ADMIN": ["capsh", "--drop=cap_sys_admin", "--", "-c", 'exec "$@"', "grader"]
+        if capsh else None,
+        "no Landlock": [PYTHON, "-c", NO_LANDLOCK],
+    }
+    cells["no CAP_SYS_ADMIN, no Landlock"] = (cells["no CAP_SYS_ADMIN"] + [PYTHON, "-c",
+                                              NO_LANDLOCK] if capsh else None)
+    return cells
+
+
+CELLS = _cells()
+
+
+def _run_cell(prefix: list[str], probe: Path, marker: str) -> dict:
+    command = [*prefix, PYTHON, "-c", RUNNER, str(probe), marker, *_secrets()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd="/")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def probe_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("probe") / "regression.py"
+    path.write_text(PROBE)
+    path.parent.chmod(0o755)
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.skipif(not ROOT_GRADER, reason="the matrix drops capabilities from root")
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_every_layer_holds_on_its_own(cell, probe_file):
+    prefix = CELLS[cell]
+    if prefix is None:
+        print(f"{cell}: skipped, capsh (libcap2-bin) is not installed")
+        pytest.skip("capsh (libcap2-bin) is not installed")
+    marker = hashlib.sha256(cell.encode()).hexdigest()[:16]
+    result = _run_cell(prefix, probe_file, marker)
+    print(f"{cell}: {result['isolation']}; missing: {result['missing']}")
+    assert result["status"] == "ok", result
+    found = result["found"]
+
+    assert found["uid"] != 0 and found["euid"] != 0, f"{cell}: the worker ran as root"
+    read = {p: r for p, r in found["secrets"].items() if r == "ok"}
+    assert not read, f"{cell}: a worker read {read}"
+    broken = {n: r for n, r in found["imports"].items() if r != "ok"}
+    assert not broken, f"{cell}: the worker cannot import the standard library: {broken}"
+    opened = [name for name in REFUSED if found[name] == "ok"]
+    assert not opened, f"{cell}: a worker may call {opened}"
+    assert found["kill_self"] == "ok", "a worker may no longer signal itself"
+    assert not result["left"], f"{cell}: files outlived the worker: {result['left']}"
+
+    missing = " ".join(result["missing"])
+    assert "not readable" not in missing  # the old, wrong reason
+    if "CAP_SYS_ADMIN" in cell:
+        assert "no mount namespace" in missing and "Operation not permitted" in missing
+        assert "worker user: nobody" in result["isolation"]
+    else:
+        assert "mount namespaces" in result["isolation"]
+        assert not set(found["writes"].values()) & {"ok"}, found["writes"]
+    if "Landlock" in cell:
+        assert "no Landlock" in missing and "landlock" not in result["isolation"]
+    assert "seccomp" in result["isolation"]
+
+
+def test_a_grader_that_is_not_root_still_grades(probe_file, tmp_path):
+    """As 'nobody' (where root can start it so, and Python is readable by others)."""
+    if not ROOT_GRADER:
+        pytest.skip("already not root: the other tests run the grader as this user")
+    setpriv = shutil.which("setpriv")
+    starts = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import torch'], " \
+        "check=True)"  # the grader starts its zygote so
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    check = subprocess.run([*as_nobody, PYTHON, "-c", starts], capture_output=True,
+                           cwd="/") if setpriv else None
+    if check is None or check.returncode != 0:
+        reason = "setpriv is missing" if check is None else \
+            f"'nobody' cannot run this Python ({sys.prefix}, below a private folder?)"
+        print(f"not root: skipped, {reason}")
+        pytest.skip(reason)
+    marker = "notroot" + os.urandom(4).hex()
+    result = _run_cell(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"],
+                       probe_file, marker)
+    assert result["status"] == "ok", result
+    assert "not root" in " ".join(result["missing"])
+    assert not [n for n in REFUSED if result["found"][n] == "ok"]
+
+
+# ------------------------------------------------------------------ what a worker knows
+
+CLASSMATE = '''
+def forward(x, w, b):
+    return w * x + b  # {marker}
+'''
+
+SCANNER = textwrap.dedent('''
+    """Looks through every byte of memory it can read for a prefix, and reports each
+    following run of bytes whose hash is the one it was given."""
+    import ctypes
+    import hashlib
+
+    def _regions():
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split()
+                name = fields[5] if len(fields) > 5 else ""
+                if "r" not in fields[1] or name.startswith("/") or name in ("[vvar]", "[vsyscall]",
+                                                                          "[vvar_vclock]"):
+                    continue  # files: their pages past the end would fault
+                start, end = (int(v, 16) for v in fields[0].split("-"))
+                yield start, end
+
+    def scan(prefix, digest, length):
+        prefix = prefix.encode()
+        hits, scanned = 0, 0
+        for start, end in _regions():
+            for at in range(start, end, 1 << 20):
+                size = min(1 << 20, end - at) + len(prefix) + length
+                size = min(size, end - at)
+                chunk = ctypes.string_at(at, size)
+                scanned += len(chunk)
+                i = chunk.find(prefix)
+                while i >= 0:
+                    tail = chunk[i:i + len(prefix) + length]
+                    if hashlib.sha256(tail).hexdigest() == digest:
+                        hits += 1
+                    i = chunk.find(prefix, i + 1)
+        return {"hits": hits, "scanned": scanned}
+''')
+
+
+def _probe_sandbox() -> Sandbox:
+    return Sandbox(HERE / "probe_scenarios.py")
+
+
+def test_a_worker_finds_nothing_of_a_classmate_graded_before_it(tmp_path):
+    """A classmate's code, run in the same zygote just before, is in no byte of memory a
+    later worker can read. The scanner knows the marker's prefix and hash only, so it
+    cannot find its own copy; it proves it can find one by finding a planted one."""
+    prefix, secret = "classmate-marker-", os.urandom(12).hex()
+    marker = prefix + secret
+    digest = hashlib.sha256(marker.encode()).hexdigest()
+    classmate = tmp_path / "classmate" / "regression.py"
+    classmate.parent.mkdir()
+    classmate.write_text(CLASSMATE.format(marker=marker))
+    scanner = tmp_path / "scanner" / "regression.py"
+    scanner.parent.mkdir()
+    scanner.write_text(SCANNER)
+    planted = tmp_path / "planted" / "regression.py"
+    planted.parent.mkdir()
+    planted.write_text(SCANNER + f"\nPLANTED = {marker!r}\n")
+    with _probe_sandbox() as sandbox:
+        for path in (classmate, planted, scanner):
+            path.parent.chmod(0o755)
+            path.chmod(0o644)
+        graded = sandbox.run_many(classmate, "regression", [("probe", {})])
+        assert graded[0] is None  # it imported (probe() is not there: an error, no matter)
+        control = sandbox.run(planted, "regression", "scan_memory", prefix=prefix,
+                              digest=digest, length=len(secret))
+        assert control.ok and control.value["hits"] >= 1, control
+        outcome = sandbox.run(scanner, "regression", "scan_memory", prefix=prefix,
+                              digest=digest, length=len(secret))
+    assert outcome.ok, outcome
+    assert outcome.value["scanned"] > 50_000_000, "the scan did not cover the worker's memory"
+    assert outcome.value["hits"] == 0, "a worker found a classmate's code in its memory"
+
+
+PEEKER = textwrap.dedent('''
+    """In every call, reads whatever is waiting on the worker's descriptors (the next
+    calls' arguments, if they were sent early) and returns it."""
+    import fcntl
+    import os
+
+    def peek(**args):
+        seen = []
+        for fd in range(3, 64):
+            try:
+                flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+                fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+                seen.append(os.read(fd, 1 << 16).decode("latin-1"))
+            except OSError:
+                pass
+        return {"args": args, "seen": seen}
+''')
+
+
+def test_a_call_sees_no_arguments_of_the_calls_after_it(tmp_path):
+    peeker = tmp_path / "regression.py"
+    peeker.write_text(PEEKER)
+    tmp_path.chmod(0o755)
+    peeker.chmod(0o644)
+    calls = [("peek_call", {"secret": f"call-{n}-" + os.urandom(6).hex()}) for n in range(4)]
+    with _probe_sandbox() as sandbox:
+        problem, outcomes = sandbox.run_many(peeker, "regression", calls)
+    assert problem is None, problem
+    assert all(o is not None and o.ok for o in outcomes), outcomes
+    for n, outcome in enumerate(outcomes):
+        text = json.dumps(outcome.value)
+        assert calls[n][1]["secret"] in text  # its own arguments, it got
+        later = [args["secret"] for _, args in calls[n + 1:] if args["secret"] in text]
+        assert not later, f"call {n} saw the arguments of later calls: {later}"
+
+
+def test_no_worker_leaves_sysv_objects_or_keys():
+    """After everything above (and the attacks, which run before this file): nothing the
+    worker user made is left in the kernel."""
+    for kind in ("shm", "msg", "sem"):
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        header = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[0].split()
+        uid = header.index("uid")
+        owned = [line for line in lines if int(line.split()[uid]) == NOBODY]
+        assert not owned, f"SysV {kind} objects of the worker user are left: {owned}"
+    # the kernel keeps a uid's user and user-session keyrings once anything asked for
+    # them (since Linux 5.3, until reboot): any key beyond those two is one a worker added
+    for line in Path("/proc/key-users").read_text().splitlines():
+        uid, _, counts = line.partition(":")
+        if uid.strip() == str(NOBODY):
+            keys = int(counts.split()[1].split("/")[0])
+            assert keys <= 2, f"the worker user holds {keys - 2} key(s) of its own: {line}"
