@@ -12,6 +12,7 @@ once: results are cached by path.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -23,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from autograder.grade import Grader, Homework, examples
+from autograder.judge import Feedback
 from autograder.results import GradingResult, report, to_gradescope, write_results_json
-from autograder.tests import hidden
+from autograder.tests import feedback, hidden
 
 try:  # the package's Gradescope schema helper (tests/schema.py), when it is there
     from schema import validate_results
@@ -189,6 +191,20 @@ LEAKY_INLINE = {
 
         def update(w, b, lr=1e-4):
             _leak([w.item(), b.item()])
+        """,
+    "returns_objects_named_after_inputs": """
+        def _named(values):
+            name = "Leak" + "_".join(str(v).replace(".", "p").replace("-", "m") for v in values)
+            return type(name, (), {})()
+
+        def forward(x, w, b):
+            return _named(x.flatten().tolist()[:3] + [w.item(), b.item()])
+
+        def mse(t1, t2):
+            return _named(t1.flatten().tolist()[:3])
+
+        def update(w, b, lr=1e-4):
+            return _named([w.item(), b.item(), w.grad.item()])
         """,
     "wrong_values": """
         def forward(x, w, b):
@@ -429,6 +445,11 @@ def test_no_hidden_number_reaches_a_student(grade, inline):
     assert hidden_feedback and all("raised an exception" in f for f in hidden_feedback)
     assert "Leak" not in json.dumps([t.feedback for t in named.result.tests
                                      if t.visibility != "visible"])
+    # a returned object's class named after the inputs: its name never shows
+    objects = grade(inline["returns_objects_named_after_inputs"]).result
+    assert "Leak" not in json.dumps([t.feedback for t in objects.tests])
+    assert all("an object of a class of its own" in t.feedback
+               for t in objects.tests if t.test_id.split("::")[-1] not in UPDATE)
     # the staff's view of the leaky one does show them (what it printed): the scan works
     leaky = grade(inline["raises_with_inputs"]).result
     assert leaks(report(leaky, staff=True), forbidden)
@@ -498,3 +519,92 @@ def test_broken_hidden_tests_stop_grading_with_the_reason(tmp_path):
             with pytest.raises(RuntimeError, match="did not run") as caught:
                 grader.grade(SOLUTION)
             assert "test_5_broken.py" in str(caught.value)
+
+
+# ---------------------------------------------------------------- worker data and vocabulary
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    """scenarios.py as the worker loads it, to run here on trusted modules."""
+    spec = importlib.util.spec_from_file_location(
+        "scenarios_in_judge", ROOT / "autograder" / "tests" / "scenarios.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _module(path: Path):
+    spec = importlib.util.spec_from_file_location(f"graded_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _every_call(cases: hidden.Hidden) -> list[tuple[str, dict]]:
+    lecture = hidden.LECTURE
+    line = {"x": lecture["inputs"], "y": lecture["targets"], "w": lecture["w"], "b": lecture["b"]}
+    return [*(("predict", case) for case in cases.forward),
+            *(("loss", case) for case in cases.loss),
+            ("gradients", line), ("loss_gradients", cases.gradients),
+            ("update_steps", {**cases.trajectory})]
+
+
+def test_what_scenarios_send_fits_their_schemas(scenarios):
+    """SCHEMAS says what each scenario sends: for the reference and for every shipped
+    mistake (non-tensors, no graph, wrong values), on every hidden input."""
+    cases = hidden.hidden_inputs()
+    modules = [_module(SOLUTION), *(_module(p) for p in sorted(EXAMPLES.glob("*.py")))]
+    for module in modules:
+        for scenario, args in _every_call(cases):
+            try:
+                value = getattr(scenarios, scenario)(module, **args)
+            except Exception:  # the mistake raises (update outside no_grad): no data to check
+                continue
+            assert feedback.checked(scenario, value, "it") is value, (module, scenario)
+    assert set(feedback.SCHEMAS) == {name for name in vars(scenarios)
+                                     if not name.startswith("_") and callable(
+                                         getattr(scenarios, name)) and name != "torch"}
+
+
+def _deep(levels: int):
+    value = 1.0
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_malformed_worker_data_fails_the_test_with_a_message_about_the_submission(scenarios):
+    ref = _module(SOLUTION)
+    good = scenarios.predict(ref, x=[1.5, 2.5], w=2.0, b=1.0)
+    steps = scenarios.update_steps(ref, x=[1.0, 2.0], y=[3.0, 4.0], w=0.5, b=0.5, lr=0.1,
+                                   steps=2)
+    malformed = [
+        ("predict", {**good, "result": {**good["result"], "value": _deep(900)}}),
+        ("predict", {**good, "result": {**good["result"], "shape": "(2,)"}}),
+        ("predict", {**good, "result": {**good["result"], "dtype": None}}),
+        ("predict", {**good, "x_unchanged": 1}),
+        ("predict", {**good, "extra": 1}),
+        ("predict", [good]),
+        ("update_steps", {**steps, "steps": [{"w": _deep(900)}]}),
+        ("update_steps", {**steps, "loss_after": "low"}),
+        ("update_steps", {**steps, "steps": steps["steps"] * 1000}),
+        ("loss", {"result": _deep(900), "inputs_unchanged": True}),
+    ]
+    for scenario, value in malformed:
+        with pytest.raises(Feedback, match="is not what this test's own code sends"):
+            feedback.checked(scenario, value, "forward()")
+
+
+def test_feedback_names_come_from_a_closed_vocabulary():
+    assert feedback.error_name("RuntimeError") == "RuntimeError"
+    assert feedback.error_name("Leak12p34") == "an exception"
+    assert feedback.error_name("print") == "an exception"  # a builtin, not an exception
+    assert feedback.dtype_name({"dtype": "torch.float64"}) == "torch.float64"
+    assert feedback.dtype_name({"dtype": "torch.Leak12p34"}) == "another dtype"
+    leak = {"type": "Leak12p34", "module": "regression", "tensor": False}
+    disguised = {**leak, "module": "numpy"}
+    for desc in (leak, disguised, {**leak, "module": "builtins"}, {**leak, "module": "torch"},
+                 {**leak, "tensor_subclass": True}):
+        assert "Leak" not in feedback.returned_problem(desc, "forward()")
+    assert "numpy array" in feedback.returned_problem({**disguised, "type": "ndarray"}, "mse()")

@@ -5,7 +5,9 @@ reference's answers computed in the judge. When a result is wrong, the usual cau
 named by replaying that mistake on the same inputs (a sum instead of a mean, a missing
 bias, gradients not zeroed, a step uphill, ...). Messages of hidden tests carry no
 number from the hidden inputs or answers; visible tests (the lecture's numbers) may
-show expected and actual values.
+show expected and actual values. No message quotes a name the submission chose (a
+class, a dtype, an exception): only names from fixed sets. Worker data is checked
+against each scenario's shape (SCHEMAS) before any test reads it.
 """
 
 from __future__ import annotations
@@ -217,9 +219,16 @@ def run(submission: Submission, scenario: str, what: str, **args: Any) -> dict:
         text = error.get("message") or ""
         hints = [hint for pattern, hint in _HINTS if isinstance(text, str) and pattern in text]
         fail("\n".join([message, *hints[:1]]))
-    if not (valid(outcome.value, SCHEMAS[scenario]) and _described_ok(outcome.value)):
+    return checked(scenario, outcome.value, what)
+
+
+def checked(scenario: str, value: Any, what: str) -> dict:
+    """A scenario's data if it has the shape SCHEMAS gives it; else the test fails, saying
+    so (never "the grader could not run this test": the malformed data is the
+    submission's doing)."""
+    if not (valid(value, SCHEMAS[scenario]) and _described_ok(value)):
         fail(MALFORMED.format(what=what))
-    return outcome.value
+    return value
 
 
 # ---------------------------------------------------------------- what came back
