@@ -269,7 +269,9 @@ def test_a_grader_that_is_not_root_still_grades(probe_file, tmp_path):
 
 # ------------------------------------------------------------------ what a worker knows
 
-CLASSMATE = '''
+# Long, with the marker at its end: a buffer the zygote reused for a shorter file since
+# would still hold it.
+CLASSMATE = "# a long comment, as a classmate's notes\n" * 800 + '''
 def forward(x, w, b):
     return w * x + b  # {marker}
 '''
@@ -336,11 +338,11 @@ def test_a_worker_finds_nothing_of_a_classmate_graded_before_it(tmp_path):
             path.chmod(0o644)
         graded = sandbox.run_many(classmate, "regression", [("probe", {})])
         assert graded[0] is None  # it imported (probe() is not there: an error, no matter)
-        control = sandbox.run(planted, "regression", "scan_memory", prefix=prefix,
-                              digest=digest, length=len(secret))
-        assert control.ok and control.value["hits"] >= 1, control
         outcome = sandbox.run(scanner, "regression", "scan_memory", prefix=prefix,
                               digest=digest, length=len(secret))
+        control = sandbox.run(planted, "regression", "scan_memory", prefix=prefix,
+                              digest=digest, length=len(secret))
+    assert control.ok and control.value["hits"] >= 1, control
     assert outcome.ok, outcome
     assert outcome.value["scanned"] > 50_000_000, "the scan did not cover the worker's memory"
     assert outcome.value["hits"] == 0, "a worker found a classmate's code in its memory"
