@@ -24,11 +24,13 @@ import json
 import multiprocessing
 import multiprocessing.util
 import os
+import re
 import shutil
 import signal
 import statistics
 import sys
 import zipfile
+import zlib
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -41,6 +43,8 @@ from autograder import gradebook as people
 from autograder.class_report import write_report
 from autograder.progress import Progress
 from autograder.results import GradingResult, TestResult, report, write_atomic
+from autograder.submission import NoSubmission, read_regular, upload_digest
+from autograder.text import clean
 
 METADATA = "submission_metadata.yml"
 # the hidden tests Grader() uses (autograder.grade.HIDDEN_TESTS), named here so that the
@@ -89,7 +93,7 @@ def discover(source: Path, out: Path) -> list[Entry]:
     if metadata is not None:
         return _from_gradescope(metadata)
     skip = out.resolve()
-    entries = [Entry(p.name, p, [{"name": p.stem, "sid": "", "email": ""}])
+    entries = [Entry(_key(p.name), p, [{"name": clean(p.stem, 200), "sid": "", "email": ""}])
                for p in sorted(source.iterdir())
                if not p.name.startswith((".", "_")) and p.resolve() != skip
                and (p.is_dir() or p.suffix in (".py", ".ipynb"))]
@@ -105,15 +109,130 @@ def _unzip(archive: Path, target: Path) -> Path:
     with zipfile.ZipFile(archive) as z:
         members = z.infolist()
         names = [PurePosixPath(m.filename) for m in members]
-        for member, name in zip(members, names, strict=True):
-            if name.is_absolute() or ".." in name.parts or "\\" in member.filename:
-                raise BatchError(f"{archive} has a member outside its folder: "
-                                 f"{member.filename!r}; not unpacking it")
+        _check_members(archive, members, names, target)
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
-        z.extractall(target)
+        _extract(archive, z, members, target)
     return target
+
+
+# What an export may hold. A Gradescope export of a large class is a few hundred MB;
+# these stop an archive that would fill the disk or the memory (a "zip bomb").
+MAX_MEMBERS = 100_000
+MAX_MEMBER_BYTES = 200_000_000  # one file, unpacked
+MAX_UNPACKED_BYTES = 4_000_000_000  # all of them
+MAX_RATIO = 200  # unpacked / packed, for a member or the whole over RATIO_FROM bytes
+RATIO_FROM = 10_000_000
+MAX_NAME_BYTES = 255  # one part of a path: what a Linux file system takes
+MAX_KEY_BYTES = 200  # a submission's name, which names its files in the output folder
+MAX_SUBMITTERS = 50  # people on one submission
+MAX_METADATA_BYTES = 50_000_000
+
+
+def _check_members(archive: Path, members: list[zipfile.ZipInfo], names: list[PurePosixPath],
+                   target: Path) -> None:
+    """Refuse, before anything is written, an archive whose names or sizes are not what an
+    export holds: a member outside the target folder, a NUL or over-long name, too many
+    members, too many bytes unpacked or a compression ratio no real file has."""
+    shown = clean(archive.name, 200)
+    if len(members) > MAX_MEMBERS:
+        raise BatchError(f"{shown} has {len(members)} members, more than {MAX_MEMBERS}; "
+                         "not unpacking it")
+    total = packed = 0
+    for member, name in zip(members, names, strict=True):
+        what = clean(repr(member.orig_filename), 120)
+        if name.is_absolute() or ".." in name.parts or "\\" in member.filename:
+            raise BatchError(f"{shown} has a member outside its folder: {what}; not unpacking it")
+        if "\0" in member.orig_filename or any(len(os.fsencode(part)) > MAX_NAME_BYTES
+                                               for part in name.parts):
+            raise BatchError(f"{shown} has a member whose name is not a file name (a NUL "
+                             f"byte, or a part over {MAX_NAME_BYTES} bytes): {what}; "
+                             "not unpacking it")
+        if member.file_size > MAX_MEMBER_BYTES or (
+                member.file_size > RATIO_FROM
+                and member.file_size > MAX_RATIO * max(member.compress_size, 1)):
+            raise BatchError(f"{shown}: {what} would unpack to {member.file_size:,} bytes from "
+                             f"{member.compress_size:,}; not unpacking it")
+        total += member.file_size
+        packed += member.compress_size
+    if total > MAX_UNPACKED_BYTES or (total > RATIO_FROM and total > MAX_RATIO * max(packed, 1)):
+        raise BatchError(f"{shown} would unpack to {total:,} bytes from {packed:,}; "
+                         "not unpacking it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(target.parent).free
+    if total > free:
+        raise BatchError(f"{shown} needs {total:,} bytes unpacked, and {target.parent} has "
+                         f"{free:,} free")
+
+
+def _extract(archive: Path, z: zipfile.ZipFile, members: list[zipfile.ZipInfo],
+             target: Path) -> None:
+    """Unpack the checked members, counting what is written: a member that unpacks to
+    more than it said stops the unpacking. Files and folders only (never a link)."""
+    try:
+        for member in members:
+            destination = target.joinpath(*PurePosixPath(member.filename).parts)
+            if member.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            with z.open(member) as source, open(destination, "wb") as copy:
+                while chunk := source.read(1 << 20):
+                    written += len(chunk)
+                    if written > member.file_size:
+                        raise BatchError(f"{clean(archive.name, 200)}: "
+                                         f"{clean(repr(member.filename), 120)} unpacks to more "
+                                         "than it says; not unpacking it")
+                    copy.write(chunk)
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
+            NotImplementedError, ValueError) as exc:
+        raise BatchError(f"{clean(archive.name, 200)} could not be unpacked "
+                         f"({type(exc).__name__}: {exc})") from None
+
+
+def _key(name: str) -> str:
+    """A file or folder name as an entry's key: itself when it is plain, else a plain
+    version of it with a digest of the name, so keys stay unique and safe to print and
+    to name files with."""
+    if clean(name) == name and len(os.fsencode(name)) <= MAX_KEY_BYTES and name.isprintable():
+        return name
+    plain = re.sub(r"[^\w.@+-]+", "_", clean(name, 100)).strip("_.")
+    return f"{plain[:80]}-{hashlib.sha256(os.fsencode(name)).hexdigest()[:8]}"
+
+
+class _ExportLoader(yaml.SafeLoader):
+    """YAML without aliases: an export never uses them, and a few hundred bytes of
+    nested aliases expand to gigabytes (a "billion laughs")."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "uses a YAML alias (*name), which an export never has", mark)
+        return super().compose_node(parent, index)
+
+
+def _read_metadata(metadata: Path) -> object:
+    """The export's metadata, read like an upload (no link followed, size capped) with a
+    loader that refuses aliases."""
+    try:
+        data = read_regular(metadata.parent, PurePosixPath(metadata.name), MAX_METADATA_BYTES,
+                            shown=clean(metadata, 300))
+        return yaml.load(data.decode("utf-8", "replace"), Loader=_ExportLoader)  # noqa: S506
+    except NoSubmission as exc:
+        raise BatchError(str(exc)) from None
+    except yaml.YAMLError as exc:
+        raise BatchError(f"{clean(metadata, 300)} is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise BatchError(f"{clean(metadata, 300)} is nested too deeply to be an export's "
+                         "metadata") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error for the TA's terminal: clean, on one line."""
+    return " ".join(clean(str(exc), 1000).split())
 
 
 def _find_metadata(folder: Path) -> Path | None:
@@ -128,19 +247,20 @@ def _from_gradescope(metadata: Path) -> list[Entry]:
     """One entry per `submission_<id>` key, with every submitter (a group has several).
     A key is a folder name next to the metadata file, nothing else: a key like `../x`
     could make the batch read or write outside the export."""
-    try:
-        data = yaml.safe_load(metadata.read_text(errors="replace"))
-    except yaml.YAMLError as exc:
-        raise BatchError(f"{metadata} is not valid YAML: {exc}") from exc
+    data = _read_metadata(metadata)
     if not isinstance(data, dict):
         raise BatchError(f"{metadata} does not map submission folders to submitters")
     entries = []
     for key, info in sorted(data.items(), key=lambda kv: str(kv[0])):
         key = str(key)
-        if key in ("", ".", "..") or "/" in key or "\\" in key or key.startswith("."):
-            raise BatchError(f"{metadata} names a submission folder that is not a plain "
-                             f"folder name: {key!r}")
+        if (key in ("", ".", "..") or "/" in key or "\\" in key or key.startswith(".")
+                or _key(key) != key):  # a NUL, a control character, over MAX_KEY_BYTES
+            raise BatchError(f"{clean(metadata, 300)} names a submission folder that is not a "
+                             f"plain folder name: {clean(repr(key), 120)}")
         submitters = info.get(":submitters") if isinstance(info, dict) else None
+        if isinstance(submitters, list) and len(submitters) > MAX_SUBMITTERS:
+            raise BatchError(f"{clean(metadata, 300)} lists {len(submitters)} submitters for "
+                             f"{key}, more than {MAX_SUBMITTERS}")
         students = [{"name": _text(s.get(":name")), "sid": _text(s.get(":sid")),
                      "email": _text(s.get(":email"))}
                     for s in (submitters if isinstance(submitters, list) else [])
@@ -152,7 +272,7 @@ def _from_gradescope(metadata: Path) -> list[Entry]:
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else clean(value, 200)
 
 
 # --- grading, in parallel, saving each result as it comes ----------------------------------
@@ -195,15 +315,8 @@ def _grade_in_worker(path: str) -> dict:
 def fingerprint(entry: Entry, tests: Path = HIDDEN_TESTS) -> str:
     """Changes when the submission or the hidden tests change: then a resumed batch
     regrades that submission instead of keeping a stale score."""
-    digest = hashlib.sha256()
-    if entry.path.is_file():
-        files = [(entry.path.name, entry.path)]
-    elif entry.path.is_dir():
-        files = sorted((str(p.relative_to(entry.path)), p)
-                       for p in entry.path.rglob("*") if p.is_file())
-    else:
-        files = [("<missing>", None)]
-    files += [(str(p.relative_to(tests)), p) for p in sorted(tests.rglob("*.py"))]
+    digest = hashlib.sha256(upload_digest(entry.path))  # no link followed, no blocking read
+    files = [(str(p.relative_to(tests)), p) for p in sorted(tests.rglob("*.py"))]
     files += [(p.name, p) for p in sorted(tests.glob("*.toml"))]
     for name, path in files:
         digest.update(name.encode() + b"\0")
@@ -465,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
                     if args.roster else None)
         chosen = people.select(entries, args.only) if args.only else entries
     except (BatchError, people.RosterError, zipfile.BadZipFile) as exc:
-        print(f"grade-all: {exc}", file=sys.stderr)
+        print(f"grade-all: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for line in matching.messages(args.roster) if matching else []:
         print(line, file=sys.stderr)
