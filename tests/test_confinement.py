@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -244,27 +245,58 @@ def test_every_layer_holds_on_its_own(cell, probe_file):
     assert "seccomp" in result["isolation"]
 
 
-def test_a_grader_that_is_not_root_still_grades(probe_file, tmp_path):
-    """As 'nobody' (where root can start it so, and Python is readable by others)."""
-    if not ROOT_GRADER:
-        pytest.skip("already not root: the other tests run the grader as this user")
-    setpriv = shutil.which("setpriv")
-    starts = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import torch'], " \
-        "check=True)"  # the grader starts its zygote so
-    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    check = subprocess.run([*as_nobody, PYTHON, "-c", starts], capture_output=True,
-                           cwd="/") if setpriv else None
-    if check is None or check.returncode != 0:
-        reason = "setpriv is missing" if check is None else \
-            f"'nobody' cannot run this Python ({sys.prefix}, below a private folder?)"
-        print(f"not root: skipped, {reason}")
-        pytest.skip(reason)
-    marker = "notroot" + os.urandom(4).hex()
-    result = _run_cell(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"],
-                       probe_file, marker)
-    assert result["status"] == "ok", result
+# Started as root in place of Python: in a mount namespace of its own, makes Python
+# readable by 'nobody' (as the zygote does), then becomes 'nobody' and runs the command.
+AS_NOBODY = textwrap.dedent('''
+    import os, sys
+    sys.path.insert(0, {root!r})
+    from autograder.sandbox.confine import _expose, _private_mounts, readable_roots
+    _private_mounts()
+    _expose(readable_roots())
+    os.setgroups([])
+    os.setgid({uid})
+    os.setuid({uid})
+    os.execv(sys.argv[1], sys.argv[1:])
+''').format(root=str(ROOT), uid=NOBODY)
+
+
+@pytest.mark.skipif(not ROOT_GRADER, reason="the other tests already run the grader unprivileged")
+def test_a_grader_that_is_not_root():
+    """The grader as 'nobody': workers run as the grading user, so file modes protect
+    nothing from them; Landlock (where the kernel has it) and seccomp still do. The
+    secret here is the grader's own file, which its workers must not read."""
+    folder = Path(tempfile.mkdtemp(prefix="not-root-"))  # /tmp/pytest-of-root is closed
+    try:
+        os.chmod(folder, 0o755)
+        probe = folder / "regression.py"
+        probe.write_text(PROBE)
+        probe.chmod(0o644)
+        secret = folder / "secret" / "hidden.py"
+        secret.parent.mkdir()
+        secret.write_text("the hidden tests\n")
+        for path, mode in ((secret.parent, 0o700), (secret, 0o600)):
+            os.chown(path, NOBODY, NOBODY)
+            path.chmod(mode)
+        command = [PYTHON, "-c", AS_NOBODY, PYTHON, "-c", RUNNER, str(probe), "notroot",
+                   str(secret)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd="/")
+    finally:
+        shutil.rmtree(folder)
+    if done.returncode != 0 and "Operation not permitted" in done.stderr:
+        print(f"not root: skipped, cannot make a mount namespace: {done.stderr[-300:]}")
+        pytest.skip("no mount namespace to make Python readable by 'nobody'")
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"not root: {result['isolation']}; missing: {result['missing']}")
+    assert result["grader_uid"] == NOBODY and result["status"] == "ok", result
+    found = result["found"]
+    assert found["uid"] == NOBODY
     assert "not root" in " ".join(result["missing"])
-    assert not [n for n in REFUSED if result["found"][n] == "ok"]
+    assert not [n for n in REFUSED if found[n] == "ok"], found
+    assert not [n for n, r in found["imports"].items() if r != "ok"], found["imports"]
+    if "landlock" in result["isolation"]:
+        assert found["secrets"][str(secret)] != "ok", "a worker read its grader's secret"
+        assert not set(found["writes"].values()) & {"ok"}, found["writes"]
 
 
 # ------------------------------------------------------------------ what a worker knows
