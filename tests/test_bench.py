@@ -8,11 +8,14 @@ anyone noticing, the class builder, is checked instead, in well under a second.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = {p.read_text(): p.stem for p in (ROOT / "examples").glob("*.py")}
@@ -64,3 +67,60 @@ def test_the_benchmark_says_what_it_measures():
                           capture_output=True, text=True, timeout=60, check=True)
     for option in ("--n", "--jobs", "--grade-sample", "--otter-sample", "--repeat"):
         assert option in done.stdout
+
+
+# --- make bench-gradescope -----------------------------------------------------------------
+
+
+def load_gradescope_bench():
+    spec = importlib.util.spec_from_file_location("bench_gradescope",
+                                                  ROOT / "bench" / "gradescope.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_gradescope"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_gradescope_benchmark_says_what_it_measures():
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "gradescope.py"), "--help"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert "--repeat" in done.stdout and "Gradescope" in done.stdout
+
+
+def test_its_submissions_are_correct_and_do_what_they_say():
+    """Without Gradescope's limits (and with time to spare on a busy machine) both earn
+    full marks; one holds 400 MiB, the other spends 2 CPU-seconds at import."""
+    from autograder.grade import Grader
+    from autograder.limits import DEFAULT_LIMITS
+
+    bench = load_gradescope_bench()
+    roomy = dataclasses.replace(DEFAULT_LIMITS, wall_seconds=120, cpu_seconds=120)
+    with Grader(limits=roomy) as grader:
+        for name in ("holds_400mb.py", "top_level_work.py"):
+            result = grader.grade(bench.SUBMISSIONS / name)
+            assert result.score == result.max_score > 0, (name, result.tests)
+    ballast = ast.parse((bench.SUBMISSIONS / "holds_400mb.py").read_text())
+    assert "torch.ones(100 * 1024 * 1024)" in ast.unparse(ballast)  # float32: 400 MiB
+    code = "import resource, runpy, sys; runpy.run_path(sys.argv[1]); " \
+           "u = resource.getrusage(resource.RUSAGE_SELF); print(u.ru_utime + u.ru_stime)"
+    work = str(bench.SUBMISSIONS / "top_level_work.py")
+    done = subprocess.run([sys.executable, "-c", code, work],
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert float(done.stdout) >= 2.0
+
+
+def test_a_process_in_the_container_is_in_its_cgroups_with_its_limits():
+    bench = load_gradescope_bench()
+    box, why = bench.Container.make()
+    if box is None:
+        pytest.skip(f"no cgroup here: {why}")
+    try:
+        done, _, _ = box.run(["cat", "/proc/self/cgroup"], capture_output=True, text=True,
+                             check=True)
+        for folder in box.folders:
+            assert f"{folder.name}\n" in done.stdout
+        limit = "memory.limit_in_bytes" if box.version == 1 else "memory.max"
+        assert int((box.folders[0] / limit).read_text()) == bench.MEMORY_BYTES
+    finally:
+        box.close()
+    assert not any(folder.exists() for folder in box.folders)
