@@ -96,20 +96,21 @@ def student_summary(result: GradingResult) -> str:
     return "\n\n".join(lines)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&!])")
 
 
 def markdown(text: str) -> str:
     """Plain feedback as Markdown that shows exactly that text: `code` spans kept, every
     other character Markdown would read escaped, line breaks and indents kept."""
     out = []
-    for line in text.splitlines():
+    for line in text.expandtabs(4).splitlines():
         indent = len(line) - len(line.lstrip(" "))
-        pieces = re.split(r"(`[^`\n]+`)", line.strip(" "))
-        body = "".join(p if p.startswith("`") and p.endswith("`") and len(p) > 1
-                       else _MD_SPECIAL.sub(r"\\\1", p) for p in pieces)
-        if re.match(r"[-+]\s|\d+[.)]\s", body):  # would start a list
+        pieces = re.split(r"(`[^`]+`)", line.strip(" "))
+        body = "".join(p if len(p) > 1 and p[0] == p[-1] == "`" else _MD_SPECIAL.sub(r"\\\1", p)
+                       for p in pieces)
+        if body[:1] in ("-", "+", "="):  # a list item, a rule or a heading's underline
             body = "\\" + body
+        body = re.sub(r"^(\d+)([.)])", r"\1\\\2", body)  # a numbered list item
         out.append("&nbsp;" * indent + body)
     return "  \n".join(out)
 
