@@ -22,7 +22,7 @@ import difflib
 import sys
 import tempfile
 import textwrap
-import tomllib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,11 @@ from pathlib import Path
 import torch
 
 from release.student import find_blocks
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "regression.py"
@@ -377,20 +382,33 @@ def equivalent(path: Path = EQUIVALENT) -> dict[tuple, str]:
 # ---------------------------------------------------------------- grading
 
 
+@dataclass(frozen=True)
+class Graded:
+    score: float
+    failed: tuple[str, ...]  # the tests it failed, by function name
+
+    @property
+    def killed(self) -> bool:
+        return self.score < 10
+
+
 def grade_all(source: Source, mutants: list[Mutant], paths: list[Path] = ()
-              ) -> tuple[dict[Mutant, float], dict[Path, float]]:
-    """Every mutant's score, and every given file's, with one Grader."""
+              ) -> tuple[dict[Mutant, Graded], dict[Path, Graded]]:
+    """Every mutant graded, and every given file, with one Grader."""
     from autograder.grade import Grader
 
-    scores: dict[Mutant, float] = {}
-    files: dict[Path, float] = {}
+    def graded(path: Path) -> Graded:
+        result = grader.grade(path)
+        return Graded(result.score, tuple(t.test_id.split("::")[-1] for t in result.tests
+                                          if not t.passed))
+
     with tempfile.TemporaryDirectory(prefix="mutants-") as folder, Grader() as grader:
+        scores: dict[Mutant, Graded] = {}
         for number, mutant in enumerate(mutants):
             path = Path(folder) / f"mutant_{number}.py"
             path.write_text(source.render(mutant))
-            scores[mutant] = grader.grade(path).score
-        for path in paths:
-            files[path] = grader.grade(path).score
+            scores[mutant] = graded(path)
+        files = {path: graded(path) for path in paths}
     return scores, files
 
 
@@ -408,19 +426,23 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(alternatives)} correct alternatives...", flush=True)
     scores, correct = grade_all(source, mutants, alternatives)
 
-    survivors = [m for m in mutants if scores[m] >= 10 and m.key not in listed]
-    stale = [m for m in mutants if scores[m] < 10 and m.key in listed]
-    equivalents = [m for m in mutants if scores[m] >= 10 and m.key in listed]
+    survivors = [m for m in mutants if not scores[m].killed and m.key not in listed]
+    stale = [m for m in mutants if scores[m].killed and m.key in listed]
+    equivalents = [m for m in mutants if not scores[m].killed and m.key in listed]
     for mutant in survivors:
         print(f"\nSURVIVED ({mutant.name}):\n{source.diff(mutant)}")
     for mutant in stale:
         print(f"\nlisted as equivalent but loses points, remove it from {EQUIVALENT.name}:\n"
               f"{source.diff(mutant)}")
-    too_harsh = {p.name: s for p, s in correct.items() if s < 10}
-    for name, score in too_harsh.items():
-        print(f"\ncorrect alternative {name} earns {score:g}/10: a hidden test is too harsh")
-    killed = sum(scores[m] < 10 for m in mutants)
-    print(f"\n{len(equivalents)} equivalent mutants (listed in {EQUIVALENT.name}); "
+    too_harsh = {p.name: g for p, g in correct.items() if g.killed}
+    for name, graded in too_harsh.items():
+        print(f"\ncorrect alternative {name} earns {graded.score:g}/10, failing "
+              f"{', '.join(graded.failed)}: a hidden test is too harsh")
+    killed = sum(scores[m].killed for m in mutants)
+    single = Counter(scores[m].failed[0] for m in mutants if len(scores[m].failed) == 1)
+    print(f"\nkilled by one test only: {sum(single.values())} "
+          f"({', '.join(f'{test} {n}' for test, n in single.most_common())})")
+    print(f"{len(equivalents)} equivalent mutants (listed in {EQUIVALENT.name}); "
           f"{len(correct) - len(too_harsh)}/{len(correct)} correct alternatives earn 10/10")
     print(f"mutation_score={killed}/{len(mutants) - len(equivalents)}")
     return 1 if survivors or stale or too_harsh else 0
