@@ -6,10 +6,11 @@ a hidden test, /proc/self/environ or a file whose read blocks), and only up to a
 Every name and line from it that a message may quote is cleaned here (autograder.text).
 
 A notebook becomes a module that runs its code cells one at a time, in the worker, as
-otter-grader does: a cell that raises, is not Python, or runs longer than CELL_SECONDS is
-skipped and the next one runs, so a scratch cell or a demo loop does not cost the
-functions' points. IPython-only lines (magics, shell escapes, `name?` help) and the otter
-`grader.check` lines are left out, and Jupyter's display() is defined.
+otter-grader does: a cell that raises, is not Python, or runs too long (CELL_SECONDS, and
+CELLS_SECONDS for all of them) is skipped and the next one runs, so a scratch cell or a
+demo loop does not cost the functions' points. IPython-only lines (magics, shell escapes,
+`name?` help) and the otter `grader.check` lines are left out, and Jupyter's display() is
+defined.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from autograder.text import clean, valid_unicode
 MAX_SCRIPT_BYTES = 1_000_000
 MAX_NOTEBOOK_BYTES = 20_000_000
 MAX_ENTRIES = 10_000  # files and folders looked at in one upload
-CELL_SECONDS = 1.0  # a notebook cell's top-level code may run this long, then it is skipped
+# A notebook cell's top-level code may run this long, and all cells together about this
+# long, in every worker: the rest of a worker's time limit is for the calls graded.
+CELL_SECONDS = 1.0
+CELLS_SECONDS = 2.0
 MAX_CELL_NOTES = 10  # skipped cells named one by one; the rest are counted
 # cell magics whose body is still Python; the body of any other (%%bash, %%html) is not
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
@@ -326,7 +330,7 @@ def notebook_module(data: bytes, name: str) -> Staged:
         lines += _NEWLINE.split(source)
     module = (f"# The notebook {name!r}, as the autograder runs it: each code cell in turn.\n"
               f"{_DISPLAY}\n{inspect.getsource(_run_cells)}\n"
-              f"{_SKIPPED} = _run_cells(__file__, {runs!r}, {CELL_SECONDS!r})\n"
+              f"{_SKIPPED} = _run_cells(__file__, {runs!r}, {CELL_SECONDS!r}, {CELLS_SECONDS!r})\n"
               "del _run_cells\n")
     return Staged(module.encode(), [clean(line, 300) for line in lines], starts)
 
@@ -341,11 +345,13 @@ def _invalid(name: str, why: str) -> str:
 _DISPLAY = "def display(*objects, **options): print(*objects)  # as in Jupyter\n"
 
 
-def _run_cells(filename, cells, seconds):  # noqa: ANN001, ANN202 (its source runs in a worker)
+def _run_cells(filename, cells, seconds, total):  # noqa: ANN001, ANN202 (runs in a worker)
     """Run each cell in the module's namespace, as Jupyter does; skip one that is not
-    Python, raises, or runs past `seconds`. Returns [cell, what happened, message] for
-    each skipped cell. Runs in the sandbox worker, as part of the notebook's module."""
+    Python, raises, or runs past `seconds` (or past what is left of `total`; a cell still
+    gets a tenth of a second, enough to define functions). Returns [cell, what happened,
+    message] for each skipped cell. Runs in the sandbox worker, in the notebook's module."""
     import signal
+    import time
 
     class CellTimeout(BaseException):
         pass
@@ -353,8 +359,9 @@ def _run_cells(filename, cells, seconds):  # noqa: ANN001, ANN202 (its source ru
     def stop(signum, frame):  # noqa: ANN001, ANN202
         raise CellTimeout
 
-    namespace, skipped = globals(), []
+    namespace, skipped, spent = globals(), [], 0.0
     for number, first_line, source in cells:
+        started = time.monotonic()
         try:
             try:  # compiled as if it stood at first_line: errors name the listing's lines
                 code = compile("\n" * (first_line - 1) + source, filename, "exec")
@@ -362,7 +369,7 @@ def _run_cells(filename, cells, seconds):  # noqa: ANN001, ANN202 (its source ru
                 skipped.append([number, "SyntaxError", str(getattr(exc, "msg", exc))])
                 continue
             previous = signal.signal(signal.SIGALRM, stop)
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+            signal.setitimer(signal.ITIMER_REAL, max(0.1, min(seconds, total - spent)))
             try:
                 exec(code, namespace)
             finally:
@@ -376,6 +383,7 @@ def _run_cells(filename, cells, seconds):  # noqa: ANN001, ANN202 (its source ru
             except BaseException:  # noqa: BLE001
                 message = ""
             skipped.append([number, type(exc).__name__, message])
+        spent += time.monotonic() - started
     return skipped
 
 
@@ -393,16 +401,26 @@ def skipped_cell_notes(value: object, staged: Staged) -> list[str]:
             continue
         number, kind, message = item
         if kind == "timeout":
-            what = f"ran longer than {CELL_SECONDS:g} s"
+            what = (f"ran too long (a cell's top-level code may run {CELL_SECONDS:g} s, all "
+                    f"cells {CELLS_SECONDS:g} s)")
         elif kind == "SyntaxError":
             what = f"is not Python ({clean(message, 200)})"
         else:
             shown = kind if kind in _BUILTIN_EXCEPTIONS else "an exception"
             what = f"raised {shown}" + (f" ({clean(message, 200)})" if message else "")
-        notes.append(f"Cell {number} {what}; it was skipped.")
+        notes.append(f"Cell {number} ({_first_line(staged, number)}) {what}; it was skipped.")
     if len(notes) > MAX_CELL_NOTES:
         notes[MAX_CELL_NOTES:] = [f"{len(notes) - MAX_CELL_NOTES} more cells were skipped."]
     return notes
+
+
+def _first_line(staged: Staged, number: int) -> str:
+    """The cell's first line of code, for the student to find it by (Jupyter and Colab
+    number no cells)."""
+    start = next(line for line, cell in staged.cells.items() if cell == number)
+    cell = staged.lines[start - 1:]
+    first = next((line.strip() for line in cell if line.strip()), "")
+    return f"`{first[:40]}`" if len(first) <= 40 else f"`{first[:37]}...`"
 
 
 _BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
