@@ -443,9 +443,9 @@ def loss_gradients_problem(out: dict, want: dict) -> str | None:
 
 # ---------------------------------------------------------------- update()
 
-REBINDS = ("update() did not change w or b. Writing `w = w - ...` inside update() only "
-           "rebinds a local name: the caller's tensors stay as they were. Change them in "
-           "place (an in-place operator or a method ending in _), inside torch.no_grad().")
+REBINDS = ("update() did not change w or b: the caller's tensors stay as they were. (If it "
+           "writes `w = w - ...`, that only rebinds a local name.) Change them in place (an "
+           "in-place operator or a method ending in _), inside torch.no_grad().")
 RETURNS_NEW = ("update() returned new tensors instead of changing w and b in place: the caller "
                "keeps its own w and b, which did not move. Change them in place and return "
                "nothing.")
