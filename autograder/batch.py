@@ -508,8 +508,9 @@ def gradebook(records: dict[str, dict], entries: list[Entry], failures: dict[str
         else:
             continue
         for student in entry.students or [{"name": entry.key, "sid": "", "email": ""}]:
-            writer.writerow([student["name"], student["sid"], student["email"], entry.key,
-                             total, maximum, status, where, *cells])
+            writer.writerow([people.safe_cell(c) for c in (  # a name may look like a formula
+                student["name"], student["sid"], student["email"], entry.key, total, maximum,
+                status, where, *cells)])
     return buffer.getvalue()
 
 

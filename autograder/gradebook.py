@@ -93,11 +93,11 @@ def read_roster(path: Path) -> list[dict[str, str]]:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise RosterError(f"roster {path} is empty: it needs a header row and a row per student")
-    try:
-        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+    try:  # the delimiter only: the rest of a sniffed dialect is a guess (quotes doubled?)
+        delimiter = csv.Sniffer().sniff(lines[0], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+        delimiter = ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header, body = rows[0], rows[1:]
     columns = _columns(header)
     if not {"name", "first", "last", "sid", "email", "login", "submission"} & set(columns):

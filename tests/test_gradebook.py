@@ -44,9 +44,10 @@ Absent Student,100006,absent@example.edu
 """
 
 
-def batch(source: Path, *args: str, umask: int | None = None, timeout: float = 300
-          ) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "autograder.batch", str(source), "--jobs", "2", *args]
+def batch(source: Path, *args: str, umask: int | None = None, jobs: int = 2,
+          timeout: float = 300) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "autograder.batch", str(source), "--jobs", str(jobs),
+               *args]
     return subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True,
                           timeout=timeout,
                           preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
@@ -58,7 +59,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def class_folder(folder: Path) -> Path:
-    """Five students, named as TAs find them: a folder after the name, a file after the
+    """Six students, named as TAs find them: a folder after the name, a file after the
     SID, a folder after the email, Canvas's download name, and one no roster knows."""
     (folder / "ada_lovelace").mkdir(parents=True)
     shutil.copy(REFERENCE, folder / "ada_lovelace" / "regression.py")
@@ -67,6 +68,7 @@ def class_folder(folder: Path) -> Path:
     shutil.copy(EXAMPLES / "forgot_bias.py", folder / "ghopper@example.edu" / "regression.py")
     shutil.copy(EXAMPLES / "grads_not_zeroed.py", folder / "turingalan_4242_98765_regression.py")
     shutil.copy(SKELETON, folder / "stranger.py")
+    shutil.copy(REFERENCE, folder / "100005.py")  # the student whose name is a formula
     return folder
 
 
@@ -109,17 +111,18 @@ def test_the_roster_names_every_student_a_folder_holds(graded):
     # roster students who submitted nothing have a row that says so
     assert book["Absent Student"]["Status"] == gradebook.NO_SUBMISSION
     assert book["Absent Student"]["Total Score"] == ""
-    assert "2 student(s) without a submission" in done.stderr
-    # a display name that is a formula stays text in a spreadsheet
-    evil = [r for r in book.values() if r["SID"] == "100005"]
-    assert evil and evil[0]["Name"].startswith("'=")
+    assert "1 student(s) without a submission" in done.stderr
+    # a display name that is a formula stays text in a spreadsheet, in every file
+    for sheet in ("gradebook.csv", "gradescope.csv"):
+        [evil] = [r for r in rows(out / sheet) if r["SID"] == "100005"]
+        assert evil["Name"] == "'=HYPERLINK(\"http://evil.example\")", sheet
 
 
 def test_feedback_paths_are_relative_to_the_gradebook(graded, tmp_path):
     out = graded["out"]
     book = rows(out / "gradebook.csv")
     links = [r["Feedback"] for r in book if r["Status"] == "graded"]
-    assert len(links) == 5
+    assert len(links) == 6
     for link in links:
         assert not Path(link).is_absolute() and (out / link).is_file(), link
     # the gradebook elsewhere: the paths lead from there
@@ -226,7 +229,7 @@ def test_progress_shows_time_left_on_a_terminal_and_in_a_log(tmp_path):
     folder.mkdir()
     for i, example in enumerate(sorted(EXAMPLES.glob("*.py"))[:4]):
         shutil.copy(example, folder / f"s{i}.py")
-    logged = batch(folder, "--out", str(tmp_path / "log"))  # stderr is a pipe: plain lines
+    logged = batch(folder, "--out", str(tmp_path / "log"), jobs=1)  # a pipe: plain lines
     lines = [line for line in logged.stderr.splitlines() if line.startswith("[")]
     assert len(lines) == 4, logged.stderr
     assert all(" s left" in line or " min left" in line for line in lines[:-1]), lines
@@ -235,7 +238,7 @@ def test_progress_shows_time_left_on_a_terminal_and_in_a_log(tmp_path):
     primary, secondary = pty.openpty()  # stderr a terminal: a tqdm bar
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     proc = subprocess.Popen([sys.executable, "-m", "autograder.batch", str(folder), "--jobs",
-                             "2", "--out", str(tmp_path / "tty")], cwd=ROOT, env=ENV,
+                             "1", "--out", str(tmp_path / "tty")], cwd=ROOT, env=ENV,
                             stdout=subprocess.DEVNULL, stderr=secondary)
     os.close(secondary)
     seen = b""
@@ -316,3 +319,32 @@ def test_a_name_two_roster_students_share_is_left_unmatched(tmp_path):
     assert entries[0].students[0]["sid"] == ""
     assert entries[1].students[0]["sid"] == "2"  # by the email's local part
     assert [s["sid"] for s in matching.absent] == ["1"]
+
+
+def test_a_gradescope_export_with_canvas_roster_gives_canvas_its_ids(tmp_path):
+    from test_batch import build_export
+
+    archive, plan = build_export(tmp_path / "export")
+    people = [s for info in plan.values() for s in info["students"]]
+    canvas = tmp_path / "canvas_export.csv"
+    lines = ["Student,ID,SIS User ID,SIS Login ID,Section,Homework 3 (4711)",
+             "    Points Possible,,,,,10"]
+    for number, (name, sid, _) in enumerate(people):
+        first, _, last = name.partition(" ")
+        lines.append(f'"{last}, {first}",{9000 + number},{sid},login{sid},Section B,')
+    canvas.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "graded"
+    done = batch(archive, "--out", str(out), "--roster", str(canvas), "--assignment", ASSIGNMENT)
+    assert done.returncode == 0, done.stderr
+    assert "roster:" not in done.stderr  # everyone matched, by SID
+    with open(out / "canvas.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert table[0]["Student"].strip() == "Points Possible"
+    scores = {r["SID"]: r["Total Score"] for r in rows(out / "gradebook.csv")}
+    uploaded = {r["SIS User ID"]: r for r in table[1:]}
+    assert set(uploaded) == {sid for _, sid, _ in people}
+    for number, (_, sid, _) in enumerate(people):
+        row = uploaded[sid]
+        assert (row["ID"], row["SIS Login ID"], row["Section"]) == (
+            str(9000 + number), f"login{sid}", "Section B")
+        assert row[ASSIGNMENT] == scores[sid]
