@@ -41,6 +41,7 @@ from autograder.results import (
 )
 from autograder.submission import NoSubmission, notebook_module
 from autograder.text import clean
+from release import gradescope, gradescope_test
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "solutions" / "regression.py"
@@ -361,6 +362,43 @@ def test_an_error_in_a_notebook_names_the_cell_not_a_line_of_a_generated_file(gr
     for output in shown:
         assert f"at cell 3, line {line}" in output, output
         assert "at line" not in output
+
+
+# --- through the Gradescope zip's own run_autograder ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    return gradescope.build(tmp_path_factory.mktemp("zip") / "autograder.zip")
+
+
+def through_the_zip(archive: Path, tmp_path: Path, make) -> dict:  # noqa: ANN001
+    """The zip in a Gradescope-like tree (release.gradescope_test), the upload made in
+    place by `make`: a link in it then points where it would on Gradescope."""
+    root = tmp_path / "autograder"
+    (tmp_path / "empty").mkdir(parents=True)
+    gradescope_test.lay_out(root, archive, tmp_path / "empty")
+    make(root / "submission")
+    env = {**ENV, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    env.pop("PYTHONPATH", None)
+    subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, check=True,
+                   timeout=TIMEOUT, capture_output=True)
+    return validate_results(root / "results" / "results.json")
+
+
+def link_into_the_source(folder: Path) -> None:
+    # what the review uploaded: a relative link from /autograder/submission to the solution
+    (folder / "regression.py").symlink_to("../source/solutions/regression.py")
+    assert (folder / "regression.py").read_text() == REFERENCE.read_text()
+
+
+def test_through_the_zip_a_link_gets_zero_and_a_surrogate_what_it_earns(archive, tmp_path,
+                                                                        graded):
+    linked = through_the_zip(archive, tmp_path / "link", link_into_the_source)
+    assert linked["score"] == 0 and LINK in linked["output"]
+    surrogate = through_the_zip(archive, tmp_path / "surrogate", surrogate_message)
+    _, alone = outcome(graded, "surrogate_message")
+    assert surrogate["score"] == alone["score"] > 0  # not the fallback 0
 
 
 # --- a class: one student's content costs that student alone -------------------------------
