@@ -168,3 +168,12 @@ def test_every_image_loads_in_a_browser(graded, tmp_path):
     # the probe tells a broken image: the same page with the PNG data cut short
     broken = re.sub(r"base64,[^\"]{200}", "base64,", text)
     assert widths(broken) == [0, 0, 0]
+
+
+def test_a_stable_cause_tag_is_counted_as_given(graded):
+    """Where the judge records a test's cause, the tag counts, not the message's words."""
+    result = json.loads(json.dumps(graded["records"]["sum_instead_of_mean.py"]["result"]))
+    for test in result["tests"]:
+        if test["score"] < test["max_score"]:
+            test["cause"] = "sum_not_mean"
+    assert causes(result) == {"sum_not_mean"}
