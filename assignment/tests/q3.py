@@ -29,7 +29,8 @@ def test_mse_of_predictions(mse):
     targets = torch.tensor(TARGETS)
     loss = mse(preds, targets)
     assert isinstance(loss, torch.Tensor), (
-        f"mse(preds, targets) should return a tensor; it returned {type(loss).__name__} {loss!r}"
+        f"mse(preds, targets) returned {type(loss).__name__} {loss!r}, not a tensor, so no "
+        "gradient can flow back (loss.backward() needs a tensor): no .item() or float()"
     )
     assert loss.shape == (), (
         "mse() must return a single number, a 0-dim tensor, but returned a tensor with "

@@ -18,6 +18,8 @@ NOT_ZEROED = ("update() left the gradients in w.grad and b.grad. backward() adds
               "step (w.grad.zero_(), or w.grad = None).")
 UPHILL = ("w and b moved uphill: the step followed the gradient, which makes the loss "
           "bigger. Gradient descent steps against the gradient.")
+NONE_GRAD = ("In update(), after `w = w - ...` the name w holds a new tensor without a .grad; "
+             "change w in place instead (w -= ...).")
 LR_IGNORED = ("update() seems to ignore its lr argument: it stepped as if lr were 1e-4. "
               "Use the learning rate it is given.")
 
@@ -31,10 +33,20 @@ def _parameters_after_backward():
     return w, b
 
 
+def _call(update, w, b, **lr):
+    """update(w, b, **lr), its usual crash explained: a .grad that is None after a rebinding."""
+    try:
+        return update(w, b, **lr)
+    except AttributeError as error:
+        if "NoneType" not in str(error):
+            raise
+        raise AssertionError(f"update() raised AttributeError: {error}. {NONE_GRAD}") from None
+
+
 def _check_step(update, lr, w_after, b_after, step_w, step_b):
     """Call update(w, b[, lr]) and compare w and b with the expected values, naming a cause."""
     w, b = _parameters_after_backward()
-    returned = update(w, b) if lr is None else update(w, b, lr=lr)
+    returned = _call(update, w, b) if lr is None else _call(update, w, b, lr=lr)
     call = "update(w, b)" if lr is None else f"update(w, b, lr={lr:g})"
     got_w, got_b = w.item(), b.item()
     if got_w == 2.0 and got_b == 30.0:
@@ -69,7 +81,7 @@ def test_update_uses_lr(update):
 @test_case()
 def test_update_keeps_leaves_and_clears_gradients(update):
     w, b = _parameters_after_backward()
-    update(w, b)
+    _call(update, w, b)
     for label, param in (("w", w), ("b", b)):
         assert param.is_leaf, (
             f"After update(), {label} is no longer a leaf tensor: do the step inside "
