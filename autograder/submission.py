@@ -83,12 +83,8 @@ class Located:
         """The module the sandbox imports, read without following links, within the caps."""
         notebook = self.path.suffix == ".ipynb"
         cap = MAX_NOTEBOOK_BYTES if notebook else MAX_SCRIPT_BYTES
-        if self.root is None:
-            data = read_regular(self.path.parent, PurePosixPath(self.path.name), cap,
-                                shown=self.name)
-        else:
-            data = read_regular(self.root, PurePosixPath(self.path.relative_to(self.root)), cap,
-                                shown=self.name)
+        root = self.path.parent if self.root is None else self.root
+        data = read_regular(root, PurePosixPath(self.path.relative_to(root)), cap, self.name)
         if notebook:
             return notebook_module(data, self.name)
         # the bytes as uploaded: Python reads them (and any coding line) as it would anyway
@@ -183,7 +179,10 @@ def read_regular(root: Path, relative: PurePosixPath, cap: int, shown: str | Non
     with O_NOFOLLOW), the file is opened without blocking (a FIFO, a device), and what
     was opened is checked with fstat. Any refusal is a NoSubmission in one sentence."""
     shown = shown or clean(str(relative), 300)
-    folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise NoSubmission(f"{shown} could not be read ({clean(exc.strerror, 100)})") from None
     try:
         for part in relative.parts[:-1]:
             if _is_link(part, folder):

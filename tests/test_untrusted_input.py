@@ -22,13 +22,14 @@ import subprocess
 import sys
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schema import validate_results
 
+from autograder import batch
 from autograder.results import (
     RESULTS_JSON_BYTES,
     GradingResult,
@@ -504,6 +505,30 @@ def test_a_hostile_export_stops_with_exit_2_and_one_line(tmp_path, make, message
     assert not (out / "gradebook.csv").exists()
     unpacked = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) if out.exists() else 0
     assert unpacked < 10_000_000
+
+
+def members(count: int, size: int, packed: int, name: str = "s/{i}.py") -> list:
+    infos = []
+    for i in range(count):
+        info = zipfile.ZipInfo(name.format(i=i))
+        info.file_size, info.compress_size = size, packed
+        infos.append(info)
+    return infos
+
+
+@pytest.mark.parametrize(("infos", "message"), [
+    (members(batch.MAX_MEMBERS + 1, 10, 10), "members, more than"),
+    (members(25, 190_000_000, 100_000_000), "would unpack to 4,750,000,000 bytes"),
+    (members(1, 300, 300, "s/" + "x" * 256 + ".py"), "not a file name"),
+    (members(1, 300, 300, "../x.py"), "outside its folder"),
+], ids=["member-count", "total-size", "long-name", "outside"])
+def test_the_export_limits_are_checked_before_anything_is_written(tmp_path, infos, message):
+    """The limits a test archive would take gigabytes to reach, on the archive's own
+    declared sizes (what _extract then holds each member to)."""
+    names = [PurePosixPath(info.filename) for info in infos]
+    with pytest.raises(batch.BatchError, match=message):
+        batch._check_members(tmp_path / "export.zip", infos, names, tmp_path / "unpacked")
+    assert not (tmp_path / "unpacked").exists()
 
 
 # --- properties: random input, a clean result or a clean refusal ---------------------------
