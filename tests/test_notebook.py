@@ -200,6 +200,24 @@ def test_mistake_in_a_notebook_earns_partial_credit_with_feedback_naming_it(grad
     assert "sum" in feedback and "mean" in feedback, feedback
 
 
+def test_unfinished_notebook_keeps_the_points_of_what_is_written(grader, tmp_path):
+    """A student who has not written update() yet: its answer cell raises at the top level,
+    is skipped and named by its first line, and forward() and mse() still earn points."""
+    source = SOLUTION.read_text()
+    step = source[source.index("    with torch.no_grad():"):source.index("    # END SOLUTION",
+                                                                       source.index("def update"))]
+    path = tmp_path / "regression.ipynb"
+    path.write_text(solution_notebook(source.replace(
+        step, '    raise NotImplementedError("update() is not implemented yet")\n')))
+    result = grader.grade(path)
+    passed = {t.name for t in result.tests if t.score == t.max_score}
+    assert 0 < result.score < result.max_score
+    assert not any("update()" in name for name in passed), passed
+    assert any(name.startswith("1. forward()") for name in passed), passed
+    assert any("`# Question 5:" in note and "NotImplementedError" in note and "skipped" in note
+               for note in result.notes), result.notes
+
+
 def code_cell(source: str) -> dict:
     """A cell a student added."""
     return {"cell_type": "code", "execution_count": None, "id": f"extra-{next(_ids)}",
