@@ -15,3 +15,8 @@ def scan_memory(sub, **targets):
 def peek_call(sub, **args):
     """For test_confinement.py: one call of a grouped run, and what the call could see."""
     return sub.peek(**args)
+
+
+def hoard(sub, **targets):
+    """For test_confinement.py: how many MB the submission held outside its address space."""
+    return sub.hoard(**targets)

@@ -126,6 +126,22 @@ PROBE = textwrap.dedent('''
         }
 
 
+    def hoard(marker="", mb=1200):
+        """Files of 0.9 MB (under RLIMIT_FSIZE) in every world-writable folder it may write
+        in, up to `mb` MB: memory, in a tmpfs, that RLIMIT_AS does not count. Returns how
+        many MB it held."""
+        held = 0
+        for folder in ("/dev/shm", "/tmp", "/var/tmp", "/run/lock"):
+            try:
+                while held < mb * 10:
+                    with open(os.path.join(folder, f"probe-{marker}-{held}"), "wb") as f:
+                        f.write(b"h" * 900_000)
+                    held += 9
+            except OSError:
+                pass
+        return held // 10
+
+
     def forward(x, w, b):
         return w * x + b
 ''')
@@ -146,6 +162,7 @@ RUNNER = textwrap.dedent('''
     with Sandbox(Path({here!r}) / "probe_scenarios.py") as sandbox:
         outcome = sandbox.run(Path(submission), "regression", "probe",
                               secrets=secrets, marker=marker)
+        hoard = sandbox.run(Path(submission), "regression", "hoard", marker=marker)
         left = []
         for folder in WORLD_WRITABLE:
             try:
@@ -154,7 +171,8 @@ RUNNER = textwrap.dedent('''
                 pass
         print(json.dumps({{"isolation": sandbox.isolation, "missing": sandbox.missing,
                           "status": outcome.status, "error": outcome.error,
-                          "found": outcome.value, "left": left, "grader_uid": os.geteuid()}}))
+                          "found": outcome.value, "left": left, "grader_uid": os.geteuid(),
+                          "hoard": [hoard.status, hoard.value, hoard.message]}}))
 ''').format(root=str(ROOT), here=str(HERE))
 
 # Started in place of Python: refuses Landlock (ENOSYS, as a kernel without it) and
@@ -218,7 +236,8 @@ def test_every_layer_holds_on_its_own(cell, probe_file):
         pytest.skip("capsh (libcap2-bin) is not installed")
     marker = hashlib.sha256(cell.encode()).hexdigest()[:16]
     result = _run_cell(prefix, probe_file, marker)
-    print(f"{cell}: {result['isolation']}; missing: {result['missing']}")
+    print(f"{cell}: {result['isolation']}; missing: {result['missing']}; "
+          f"hoarding files: {result['hoard']}")
     assert result["status"] == "ok", result
     found = result["found"]
 
@@ -231,6 +250,11 @@ def test_every_layer_holds_on_its_own(cell, probe_file):
     assert not opened, f"{cell}: a worker may call {opened}"
     assert found["kill_self"] == "ok", "a worker may no longer signal itself"
     assert not result["left"], f"{cell}: files outlived the worker: {result['left']}"
+    status, held, message = result["hoard"]
+    assert status == "memory" or (status == "ok" and held < 600), \
+        f"{cell}: a worker held {held} MB in files ({status}: {message})"
+    if status == "memory":
+        assert "memory limit" in message
 
     missing = " ".join(result["missing"])
     assert "not readable" not in missing  # the old, wrong reason

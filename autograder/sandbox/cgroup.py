@@ -2,10 +2,14 @@
 
 RLIMIT_AS counts a worker's mappings only. A cgroup counts what it really holds,
 tmpfs files and page cache included, so memory a worker parks outside its address
-space is counted too. One cgroup per zygote: its workers run one at a time, each joins
-it (while still root) before it confines itself, and the zygote itself stays out.
-A worker over the limit is ended by the kernel's OOM killer (SIGKILL); the zygote
-reads the cgroup's OOM count to tell that apart from any other SIGKILL.
+space is counted too. One cgroup per zygote, which the zygote itself joins once made:
+its workers are born in it. (Moving each worker in instead costs a wait for an RCU
+grace period, ~13 ms a worker.) What the zygote holds was charged before it joined
+and stays charged where it was; the limit is what one worker may add, and its workers
+run one at a time. Each worker makes itself the OOM killer's first choice
+(oom_score_adj 1000; the zygote also exempts itself where it may), so a worker over the
+limit is the one the kernel ends (SIGKILL), however little of it is its own RSS. The
+zygote reads the cgroup's OOM count to tell that apart from any other SIGKILL.
 
 cgroup v1 (a `memory` hierarchy) or v2 (a delegated subtree with the memory
 controller). Where neither can be made (not root, a read-only /sys/fs/cgroup),
@@ -29,6 +33,11 @@ class MemoryCgroup:
         """A new cgroup with this memory limit, or None and why there is none."""
         reasons = []
         for version, parent in _candidates():
+            for stale in parent.glob("autograder-*"):  # left by a zygote that was killed
+                try:
+                    stale.rmdir()  # only an empty one goes: a live zygote is in its own
+                except OSError:
+                    pass
             folder = parent / f"autograder-{os.getpid()}"
             try:
                 folder.mkdir(exist_ok=True)
@@ -42,6 +51,8 @@ class MemoryCgroup:
                 else:
                     _write(folder / "memory.swap.max", "0", missing_ok=True)
                 group.set_limit(limit_bytes)
+                _exempt_from_oom_killer()
+                group.join()
             except OSError as exc:
                 group.remove()
                 reasons.append(f"v{version} {folder}: {exc.strerror}")
@@ -54,8 +65,19 @@ class MemoryCgroup:
         _write(self.folder / self._limit_file, str(limit_bytes))
 
     def join(self) -> None:
-        """Move the calling process (a worker, still root) into the cgroup."""
+        """Move the calling process (the zygote) into the cgroup."""
         _write(self.folder / "cgroup.procs", str(os.getpid()))
+
+    @staticmethod
+    def first_to_go() -> None:
+        """Make the calling process (a worker, born in the cgroup) the OOM killer's first
+        choice; it inherited the zygote's exemption."""
+        _write(Path("/proc/self/oom_score_adj"), "1000")
+
+    def leave(self) -> None:
+        """Move the calling process (the zygote, at its end) back to where it came from,
+        so the cgroup can be removed."""
+        _write(self.folder.parent / "cgroup.procs", str(os.getpid()))
 
     def oom_kills(self) -> int:
         """How many processes the kernel has killed in this cgroup for its limit."""
@@ -72,9 +94,20 @@ class MemoryCgroup:
 
     def remove(self) -> None:
         try:
+            if str(os.getpid()) in (self.folder / "cgroup.procs").read_text().split():
+                self.leave()
             self.folder.rmdir()
         except OSError:
             pass
+
+
+def _exempt_from_oom_killer() -> None:
+    """Best effort (it takes CAP_SYS_RESOURCE): the workers' score of 1000 already makes
+    them the OOM killer's choice over a zygote of any size."""
+    try:
+        _write(Path("/proc/self/oom_score_adj"), "-1000")
+    except OSError:
+        pass
 
 
 def _write(path: Path, text: str, missing_ok: bool = False) -> None:

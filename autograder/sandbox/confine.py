@@ -369,12 +369,12 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int,
 
 
 def confine(iso: Isolation, limits: Limits, scratch: Path, baseline_vm: int) -> None:
-    """Cut this (freshly forked) process down to a worker. Order matters: the cgroup, the
+    """Cut this (freshly forked) process down to a worker. Order matters: the OOM score, the
     limits and the Landlock rules while still root (the rules open Python's folders by
     path), then the user switch, no_new_privs, Landlock, and the seccomp filter last
     (it refuses what the steps before it use)."""
     if iso.cgroup is not None:
-        iso.cgroup.join()
+        iso.cgroup.first_to_go()
     _set_limits(limits, baseline_vm)
     ruleset = _landlock_rules(iso.landlock_abi, iso.roots, str(scratch)) if iso.landlock_abi \
         else None
