@@ -223,3 +223,23 @@ def test_a_stale_plan_is_learnt_again_and_saved(tmp_path):
     assert again.visible == first.visible + 1 and again.calls[0] == (name, args)  # runs first
     assert sorted(again.calls) == sorted(first.calls)
     assert stored_plan(tests, homework.secrets) == again
+
+
+def test_a_worker_cannot_read_the_plan(graders, tmp_path):
+    """The plan holds the hidden inputs: it is kept with the hidden tests, out of a
+    worker's reach. This submission is right, unless it can read the plan."""
+    planned, _ = graders
+    plan = planned.homework.tests / PLAN_FILE
+    assert plan.is_file()
+    spy = tmp_path / "spy.py"
+    spy.write_text(BASE + textwrap.dedent(f"""
+        try:
+            with open({str(plan)!r}, "rb") as f:
+                f.read(1)
+        except OSError:
+            pass
+        else:
+            raise SystemExit("read the plan")
+        """))
+    result = planned.grade(spy)
+    assert result.score == result.max_score, _view(result)
