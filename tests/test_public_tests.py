@@ -8,6 +8,7 @@ mistakes are run in-process through otter's test-file loader, which is fast and
 is the same loader both runners use.
 """
 
+import ast
 import importlib.util
 import os
 import re
@@ -260,6 +261,21 @@ def test_otter_check_ends_with_status_0_even_when_tests_fail_and_pytest_does_not
     run = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=copy, capture_output=True,
                          text=True, timeout=300, env=ENV)
     assert run.returncode == 1, run.stdout
+
+
+def test_public_tests_name_update_mistakes_in_the_autograders_words():
+    """One wording per cause: q5's messages are the autograder feedback's, word for word."""
+    from autograder.tests import feedback
+
+    tree = ast.parse((ASSIGNMENT / "tests" / "q5.py").read_text())
+    public = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
+              if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant | ast.Tuple)
+              and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()}
+    assert public.pop("NONE_GRAD") in " ".join(hint for _, hint in feedback._HINTS)
+    assert public == {
+        "OK_FORMAT": False, "REBINDS": feedback.REBINDS, "RETURNS_NEW": feedback.RETURNS_NEW,
+        "NOT_ZEROED": feedback.NOT_ZEROED, "UPHILL": feedback.MISTAKES["uphill"],
+        "LR_IGNORED": feedback.MISTAKES["lr_ignored"]}
 
 
 @pytest.fixture(scope="module")

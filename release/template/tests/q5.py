@@ -7,9 +7,10 @@ OK_FORMAT = False  # otter: this is an exception-based test file
 name = "q5"
 points = 1
 
-REBINDS = ("update() did not change w or b. Writing `w = w - ...` inside update() only "
-           "rebinds a local name: the caller's tensors stay as they were. Change them in "
-           "place (an in-place operator or a method ending in _), inside torch.no_grad().")
+# The causes, word for word as the autograder's feedback names them.
+REBINDS = ("update() did not change w or b: the caller's tensors stay as they were. (If it "
+           "writes `w = w - ...`, that only rebinds a local name.) Change them in place (an "
+           "in-place operator or a method ending in _), inside torch.no_grad().")
 RETURNS_NEW = ("update() returned new tensors instead of changing w and b in place: the caller "
                "keeps its own w and b, which did not move. Change them in place and return "
                "nothing.")
