@@ -10,9 +10,13 @@ Nothing from here but the lecture's numbers may appear in a message to the stude
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib.util
+import json
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -144,6 +148,22 @@ def hidden_inputs(seed: int = SEED) -> Hidden:
 # ---------------------------------------------------------------- the reference answers
 
 
+def _answers(compute: Callable[..., Any]) -> Callable[..., Any]:
+    """The reference's answers depend only on the inputs: computed once per process, not
+    once per graded submission (a copy each time, so no test can change another's)."""
+    cache: dict[str, Any] = {}
+
+    @functools.wraps(compute)
+    def answer(ref: ModuleType, *args: Any, **kwargs: Any) -> Any:
+        key = json.dumps([getattr(ref, "__file__", id(ref)), args, kwargs], sort_keys=True,
+                         default=repr)
+        if key not in cache:
+            cache[key] = compute(ref, *args, **kwargs)
+        return copy.deepcopy(cache[key])
+
+    return answer
+
+
 def _t(value: Any, dtype: str = "float32") -> torch.Tensor:
     return torch.tensor(value, dtype=getattr(torch, dtype))
 
@@ -156,6 +176,7 @@ def _plain(tensor: torch.Tensor) -> Any:
     return tensor.detach().to(torch.float64).tolist()
 
 
+@_answers
 def predict(ref: ModuleType, x: Any, w: float, b: float, dtype: str = "float32") -> dict:
     """The reference prediction, its shape and dtype; and what common mistakes give."""
     xt, wt, bt = _t(x, dtype), _leaf(w, dtype), _leaf(b, dtype)
@@ -164,6 +185,7 @@ def predict(ref: ModuleType, x: Any, w: float, b: float, dtype: str = "float32")
             "no_bias": _plain(wt.detach() * xt), "swapped": _plain(bt.detach() * xt + wt.detach())}
 
 
+@_answers
 def loss(ref: ModuleType, t1: Any, t2: Any, dtype: str = "float32") -> dict:
     """The reference loss and its dtype; and what common mistakes give."""
     a, b = _t(t1, dtype), _t(t2, dtype)
@@ -174,6 +196,7 @@ def loss(ref: ModuleType, t1: Any, t2: Any, dtype: str = "float32") -> dict:
             "mean_abs": diff.abs().mean().item(), "mean_diff": diff.mean().item()}
 
 
+@_answers
 def gradients(ref: ModuleType, x: Any, y: Any, w: float, b: float) -> dict:
     """The gradients of the loss of w * x + b for w, b and x (the reference's forward and
     mse: the same whichever of the two the scenario takes from the student)."""
@@ -259,6 +282,7 @@ def float32(value: float) -> float:
     return torch.tensor(value, dtype=torch.float32).item()
 
 
+@_answers
 def update_paths(ref: ModuleType, x: Any, y: Any, w: float, b: float, lr: float, steps: int
                  ) -> dict[str, list[tuple[float, float]]]:
     """The reference's path of w and b over `steps` updates, and each mistake's path."""
