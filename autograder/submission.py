@@ -364,8 +364,10 @@ def _run_cells(filename, cells, seconds, total):  # noqa: ANN001, ANN202 (runs i
         try:
             try:  # compiled as if it stood at first_line: errors name the listing's lines
                 code = compile("\n" * (first_line - 1) + source, filename, "exec")
-            except (SyntaxError, ValueError) as exc:
-                skipped.append([number, "SyntaxError", str(getattr(exc, "msg", exc))])
+            except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte in the cell
+                where = getattr(exc, "lineno", None)
+                where = f", line {where - first_line + 1}" if where else ""
+                skipped.append([number, "SyntaxError", f"{getattr(exc, 'msg', exc)}{where}"])
                 continue
             previous = signal.signal(signal.SIGALRM, stop)
             signal.setitimer(signal.ITIMER_REAL, max(0.1, min(seconds, total - spent)))

@@ -346,7 +346,7 @@ def test_cells_that_raise_or_run_too_long_are_skipped_and_named(graded):
     notes = run.stdout
     assert ("Cell 3 (`# forward?`) raised NameError (name 'prediction_from_a_typo' is not "
             "defined); it was skipped.") in notes
-    assert "Cell 4 (`losses = !ls`) is not Python" in notes
+    assert "Cell 4 (`losses = !ls`) is not Python (invalid syntax, line 1)" in notes
     assert ("Cell 5 (`for epoch in range(10**12):`) ran too long (a cell's top-level code "
             "may run 1 s, all cells 2 s); it was skipped.") in notes
     assert "Cell 6" not in notes  # a magic is left out, the rest of the cell runs
