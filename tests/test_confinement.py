@@ -152,126 +152,57 @@ REFUSED = ("shmget", "msgget", "semget", "mq_open", "add_key", "keyctl", "memfd_
            "chroot", "personality", "socket_unix", "socketpair", "fork", "execve",
            "kill_init")
 
-RUNNER = textwrap.dedent('''
+RUNNER = textwrap.dedent("""
     import json, os, sys
     sys.path.insert(0, {root!r})
     from pathlib import Path
     from autograder.sandbox import Sandbox
     from autograder.sandbox.confine import WORLD_WRITABLE
-    submission, marker, *secrets = sys.argv[1:]
-    with Sandbox(Path({here!r}) / "probe_scenarios.py") as sandbox:
+    scenarios, submission, marker, *secrets = sys.argv[1:]
+    with Sandbox(Path(scenarios)) as sandbox:
         outcome = sandbox.run(Path(submission), "regression", "probe",
                               secrets=secrets, marker=marker)
         hoard = sandbox.run(Path(submission), "regression", "hoard", marker=marker)
         left = []
         for folder in WORLD_WRITABLE:
             try:
-                left += [n for n in os.listdir(folder) if marker in n]
+                left += [os.path.join(folder, n) for n in os.listdir(folder) if marker in n]
             except OSError:
                 pass
         print(json.dumps({{"isolation": sandbox.isolation, "missing": sandbox.missing,
                           "status": outcome.status, "error": outcome.error,
                           "found": outcome.value, "left": left, "grader_uid": os.geteuid(),
                           "hoard": [hoard.status, hoard.value, hoard.message]}}))
-''').format(root=str(ROOT), here=str(HERE))
-
-# Started in place of Python: refuses Landlock (ENOSYS, as a kernel without it) and
-# pidfd_open (EPERM, as a strict container profile), then runs the real command.
-NO_LANDLOCK = textwrap.dedent('''
-    import errno, os, sys
-    import pyseccomp
-    rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
-    for name in ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"):
-        rules.add_rule(pyseccomp.ERRNO(errno.ENOSYS), name)
-    rules.add_rule(pyseccomp.ERRNO(errno.EPERM), "pidfd_open")
-    rules.load()
-    os.execv(sys.argv[1], sys.argv[1:])
-''')
+""").format(root=str(ROOT))
 
 
 def _secrets() -> list[str]:
+    """The real homework's secrets too (for a root grader, which closed them to others)."""
     return [str(p) for p in sorted(HIDDEN_TESTS.iterdir()) if p.is_file()] + [str(REFERENCE)]
 
 
-def _cells() -> dict[str, list[str] | None]:
-    """Each cell: the command prefix that starts the grader with those capabilities, or
-    None with the reason printed where this machine cannot make it."""
-    capsh = shutil.which("capsh")
-    cells: dict[str, list[str] | None] = {
-        "full root": [],
-        "no CAP_SYS_ADMIN": ["capsh", "--drop=cap_sys_admin", "--", "-c", 'exec "$@"', "grader"]
-        if capsh else None,
-        "no Landlock": [PYTHON, "-c", NO_LANDLOCK],
-    }
-    cells["no CAP_SYS_ADMIN, no Landlock"] = (cells["no CAP_SYS_ADMIN"] + [PYTHON, "-c",
-                                              NO_LANDLOCK] if capsh else None)
-    return cells
+def _launcher(refused: dict[str, str]) -> list[str]:
+    """Start the command under a seccomp filter that refuses these system calls with
+    these errnos: ENOSYS for Landlock (a kernel without it), EPERM for unshare (Docker's
+    default profile without CAP_SYS_ADMIN) and pidfd_open (a strict container profile)."""
+    code = textwrap.dedent(f"""
+        import errno, os, sys
+        import pyseccomp
+        rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+        for name, code in {refused!r}.items():
+            rules.add_rule(pyseccomp.ERRNO(getattr(errno, code)), name)
+        rules.load()
+        os.execv(sys.argv[1], sys.argv[1:])
+    """)
+    return [PYTHON, "-c", code]
 
 
-CELLS = _cells()
-
-
-def _run_cell(prefix: list[str], probe: Path, marker: str) -> dict:
-    command = [*prefix, PYTHON, "-c", RUNNER, str(probe), marker, *_secrets()]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd="/")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def probe_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("probe") / "regression.py"
-    path.write_text(PROBE)
-    path.parent.chmod(0o755)
-    path.chmod(0o644)
-    return path
-
-
-@pytest.mark.skipif(not ROOT_GRADER, reason="the matrix drops capabilities from root")
-@pytest.mark.parametrize("cell", list(CELLS))
-def test_every_layer_holds_on_its_own(cell, probe_file):
-    prefix = CELLS[cell]
-    if prefix is None:
-        print(f"{cell}: skipped, capsh (libcap2-bin) is not installed")
-        pytest.skip("capsh (libcap2-bin) is not installed")
-    marker = hashlib.sha256(cell.encode()).hexdigest()[:16]
-    result = _run_cell(prefix, probe_file, marker)
-    print(f"{cell}: {result['isolation']}; missing: {result['missing']}; "
-          f"hoarding files: {result['hoard']}")
-    assert result["status"] == "ok", result
-    found = result["found"]
-
-    assert found["uid"] != 0 and found["euid"] != 0, f"{cell}: the worker ran as root"
-    read = {p: r for p, r in found["secrets"].items() if r == "ok"}
-    assert not read, f"{cell}: a worker read {read}"
-    broken = {n: r for n, r in found["imports"].items() if r != "ok"}
-    assert not broken, f"{cell}: the worker cannot import the standard library: {broken}"
-    opened = [name for name in REFUSED if found[name] == "ok"]
-    assert not opened, f"{cell}: a worker may call {opened}"
-    assert found["kill_self"] == "ok", "a worker may no longer signal itself"
-    assert not result["left"], f"{cell}: files outlived the worker: {result['left']}"
-    status, held, message = result["hoard"]
-    assert status == "memory" or (status == "ok" and held < 600), \
-        f"{cell}: a worker held {held} MB in files ({status}: {message})"
-    if status == "memory":
-        assert "memory limit" in message
-
-    missing = " ".join(result["missing"])
-    assert "not readable" not in missing  # the old, wrong reason
-    if "CAP_SYS_ADMIN" in cell:
-        assert "no mount namespace" in missing and "Operation not permitted" in missing
-        assert "worker user: nobody" in result["isolation"]
-    else:
-        assert "mount namespaces" in result["isolation"]
-        assert not set(found["writes"].values()) & {"ok"}, found["writes"]
-    if "Landlock" in cell:
-        assert "no Landlock" in missing and "landlock" not in result["isolation"]
-    assert "seccomp" in result["isolation"]
-
-
+NO_LANDLOCK = {"landlock_create_ruleset": "ENOSYS", "landlock_add_rule": "ENOSYS",
+               "landlock_restrict_self": "ENOSYS", "pidfd_open": "EPERM"}
+NO_USERNS = {"unshare": "EPERM"}
 # Started as root in place of Python: in a mount namespace of its own, makes Python
 # readable by 'nobody' (as the zygote does), then becomes 'nobody' and runs the command.
-AS_NOBODY = textwrap.dedent('''
+AS_NOBODY = [PYTHON, "-c", textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {root!r})
     from autograder.sandbox.confine import _expose, _private_mounts, readable_roots
@@ -281,45 +212,113 @@ AS_NOBODY = textwrap.dedent('''
     os.setgid({uid})
     os.setuid({uid})
     os.execv(sys.argv[1], sys.argv[1:])
-''').format(root=str(ROOT), uid=NOBODY)
+""").format(root=str(ROOT), uid=NOBODY)]
+CAPSH = ["capsh", "--drop=cap_sys_admin", "--", "-c", 'exec "$@"', "grader"]
+
+# cell: how to start the grader in it
+CELLS = {
+    "full root": [],
+    "no CAP_SYS_ADMIN": CAPSH,
+    "no CAP_SYS_ADMIN, no user namespaces": CAPSH + _launcher(NO_USERNS),
+    "no Landlock": _launcher(NO_LANDLOCK),
+    "no CAP_SYS_ADMIN, no user namespaces, no Landlock":
+        CAPSH + _launcher({**NO_USERNS, **NO_LANDLOCK}),
+    "not root": AS_NOBODY,
+    "not root, no Landlock": AS_NOBODY + _launcher(NO_LANDLOCK),
+    "not root, no Landlock, no user namespaces": AS_NOBODY + _launcher({**NO_USERNS,
+                                                                        **NO_LANDLOCK}),
+}
 
 
-@pytest.mark.skipif(not ROOT_GRADER, reason="the other tests already run the grader unprivileged")
-def test_a_grader_that_is_not_root():
-    """The grader as 'nobody': workers run as the grading user, so file modes protect
-    nothing from them; Landlock (where the kernel has it) and seccomp still do. The
-    secret here is the grader's own file, which its workers must not read."""
-    folder = Path(tempfile.mkdtemp(prefix="not-root-"))  # /tmp/pytest-of-root is closed
-    try:
-        os.chmod(folder, 0o755)
-        probe = folder / "regression.py"
-        probe.write_text(PROBE)
-        probe.chmod(0o644)
-        secret = folder / "secret" / "hidden.py"
-        secret.parent.mkdir()
-        secret.write_text("the hidden tests\n")
-        for path, mode in ((secret.parent, 0o700), (secret, 0o600)):
-            os.chown(path, NOBODY, NOBODY)
-            path.chmod(mode)
-        command = [PYTHON, "-c", AS_NOBODY, PYTHON, "-c", RUNNER, str(probe), "notroot",
-                   str(secret)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd="/")
-    finally:
-        shutil.rmtree(folder)
-    if done.returncode != 0 and "Operation not permitted" in done.stderr:
-        print(f"not root: skipped, cannot make a mount namespace: {done.stderr[-300:]}")
-        pytest.skip("no mount namespace to make Python readable by 'nobody'")
+@pytest.fixture
+def homework(tmp_path_factory, request) -> tuple[Path, Path, Path]:
+    """A homework of the probe's own, in a folder any user may read: its scenarios, a
+    homework.toml naming a secret folder, the secret (owned by the grading user of the
+    cell, as the hidden tests would be), and the probe as regression.py."""
+    as_nobody = request.node.callspec.params["cell"].startswith("not root")
+    owner = NOBODY if as_nobody else 0
+    folder = Path(tempfile.mkdtemp(prefix="confinement-"))  # /tmp/pytest-of-root is closed
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
+    tests, upload = folder / "tests", folder / "upload"
+    for path in (folder, tests, upload):
+        path.mkdir(exist_ok=True)
+        path.chmod(0o755)
+    shutil.copy(HERE / "probe_scenarios.py", tests / "scenarios.py")
+    (tests / "homework.toml").write_text('module = "regression"\nscenarios = "scenarios.py"\n'
+                                         'secrets = ["../solutions"]\n')
+    secret = folder / "solutions" / "regression.py"
+    secret.parent.mkdir()
+    secret.write_text("the reference solution\n")
+    (upload / "regression.py").write_text(PROBE)
+    for path in folder.rglob("*"):
+        os.chown(path, owner, owner)
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    for path, mode in ((secret.parent, 0o700), (secret, 0o600), (tests, 0o700)):
+        path.chmod(mode)
+    (tests / "scenarios.py").chmod(0o600)
+    return tests / "scenarios.py", upload / "regression.py", secret
+
+
+@pytest.mark.skipif(not ROOT_GRADER, reason="the matrix drops capabilities from root")
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_every_layer_holds_on_its_own(cell, homework):
+    prefix = CELLS[cell]
+    if "CAP_SYS_ADMIN" in cell and not shutil.which("capsh"):
+        print(f"{cell}: skipped, capsh (libcap2-bin) is not installed")
+        pytest.skip("capsh (libcap2-bin) is not installed")
+    scenarios, probe, secret = homework
+    not_root = cell.startswith("not root")
+    secrets = [str(secret), str(scenarios)] + ([] if not_root else _secrets())
+    marker = hashlib.sha256(cell.encode()).hexdigest()[:16]
+    command = [*prefix, PYTHON, "-c", RUNNER, str(scenarios), str(probe), marker, *secrets]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd="/")
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"not root: {result['isolation']}; missing: {result['missing']}")
-    assert result["grader_uid"] == NOBODY and result["status"] == "ok", result
+    print(f"{cell}: {result['isolation']}; missing: {result['missing']}; "
+          f"hoarding files: {result['hoard']}")
+    assert result["status"] == "ok", result
     found = result["found"]
-    assert found["uid"] == NOBODY
-    assert "not root" in " ".join(result["missing"])
-    assert not [n for n in REFUSED if found[n] == "ok"], found
-    assert not [n for n, r in found["imports"].items() if r != "ok"], found["imports"]
-    if "landlock" in result["isolation"]:
-        assert found["secrets"][str(secret)] != "ok", "a worker read its grader's secret"
+    missing = " ".join(result["missing"])
+    mount = "no user namespaces" not in cell  # (those cells have no CAP_SYS_ADMIN either)
+    unguarded = not_root and not mount and "no Landlock" in cell  # nothing stands between
+
+    assert result["grader_uid"] == (NOBODY if not_root else 0)
+    assert found["uid"] != 0 and found["euid"] != 0, f"{cell}: the worker ran as root"
+    read = {p: r for p, r in found["secrets"].items() if r == "ok"}
+    if unguarded:  # the worker is the grader's user, with nothing between them: said so
+        assert "can read what the grader can" in missing, missing
+    else:
+        assert not read, f"{cell}: a worker read {read}"
+    broken = {n: r for n, r in found["imports"].items() if r != "ok"}
+    assert not broken, f"{cell}: the worker cannot import the standard library: {broken}"
+    opened = [name for name in REFUSED if found[name] == "ok"]
+    assert not opened, f"{cell}: a worker may call {opened}"
+    assert found["kill_self"] == "ok", "a worker may no longer signal itself"
+    if unguarded:
+        assert "outlive" in missing, missing
+        for path in result["left"]:
+            os.unlink(path)
+    else:
+        assert not result["left"], f"{cell}: files outlived the worker: {result['left']}"
+    status, held, message = result["hoard"]
+    if not unguarded:
+        assert status == "memory" or (status == "ok" and held < 600), \
+            f"{cell}: a worker held {held} MB in files ({status}: {message})"
+    if status == "memory":
+        assert "memory limit" in message
+
+    assert "not readable" not in missing  # the old, wrong reason
+    assert ("not root" in missing) == not_root
+    assert ("no Landlock" in missing) == ("no Landlock" in cell)
+    assert ("landlock" in result["isolation"]) == ("no Landlock" not in cell)
+    assert "seccomp" in result["isolation"]
+    if mount:
+        assert "mount namespaces" in result["isolation"]
+        assert ("in a user namespace" in result["isolation"]) == (
+            not_root or "CAP_SYS_ADMIN" in cell)
+    else:
+        assert "no mount namespace" in missing and "Operation not permitted" in missing
+    if mount or "no Landlock" not in cell:
         assert not set(found["writes"].values()) & {"ok"}, found["writes"]
 
 

@@ -33,11 +33,13 @@ WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
 _COPIED_MB = 128  # the zygote's pages a worker may copy by writing them (refcounts, say)
 
 _CLONE_NEWNET, _CLONE_NEWNS, _CLONE_NEWIPC = 0x40000000, 0x00020000, 0x08000000
+_CLONE_NEWUSER = 0x10000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
 _MNT_DETACH = 2
 _PR_SET_NO_NEW_PRIVS = 38
-_CAP_SETGID, _CAP_SETUID = 6, 7
+_CAP_SETGID, _CAP_SETUID, _CAP_SYS_ADMIN = 6, 7, 21
+_CAPABILITY_VERSION_3 = 0x20080522
 _KEPT_FDS = 512  # descriptors every worker keeps are numbered from here
 
 # Landlock (linux/landlock.h). The syscall numbers are the same on x86_64 and aarch64.
@@ -74,6 +76,7 @@ class Isolation:
     seccomp: Any = None  # the shared part of the seccomp filter (seccomp.prepare)
     cgroup: MemoryCgroup | None = None
     mount_namespace: bool = False
+    user_namespace: bool = False  # the other namespaces are made inside one of our own
     descriptors: list[int] = field(default_factory=list)  # kept open for every worker
     # world-writable folders a worker can write in (no mount namespace, no Landlock):
     # what the worker user leaves there is removed after each worker
@@ -81,19 +84,25 @@ class Isolation:
     _refused: dict[str, str] = field(default_factory=dict)  # namespace: why not
 
     @classmethod
-    def probe(cls, limits: Limits, keep: str) -> Isolation:
+    def probe(cls, limits: Limits, keep: str, secrets: list[str] = ()) -> Isolation:
         """Turn on every layer this machine allows. `keep` is the zygote's scratch folder,
-        which stays visible when the world-writable folders are covered."""
+        which stays visible when the world-writable folders are covered; `secrets` are
+        folders no worker may see (hidden where a mount namespace can be made)."""
         iso = cls(None, None, 0, readable_roots())
         iso._user()
-        if iso.uid is not None:
-            iso._namespaces(keep)
-        elif os.geteuid() != 0:
-            iso.missing.append("not root: workers run as the grading user, without namespaces")
+        if os.geteuid() != 0:
+            iso.missing.append("not root: workers run as the grading user")
+        if iso.uid is not None or os.geteuid() != 0:
+            iso._namespaces(keep, secrets)
         iso._landlock_probe()
         iso._seccomp_probe()
         iso._cgroup(limits)
         iso._name_refused_namespaces()
+        if iso.uid is None and not iso.mount_namespace and not iso.landlock_abi:
+            iso.missing.append("workers run as the grading user with neither Landlock nor a "
+                               "mount namespace: they can read what the grader can (the "
+                               "hidden tests too), and files they leave in /tmp or /dev/shm "
+                               "outlive them")
         if iso.uid is not None and not iso.mount_namespace and not iso.landlock_abi:
             iso.to_clean = [d for d in WORLD_WRITABLE if os.path.isdir(d)]
             iso.missing.append("neither a mount namespace nor Landlock: /tmp, /dev/shm and "
@@ -115,11 +124,15 @@ class Isolation:
         self.uid, self.gid = entry.pw_uid, entry.pw_gid
         self.layers.append(f"user {SANDBOX_USER}")
 
-    def _namespaces(self, keep: str) -> None:
+    def _namespaces(self, keep: str, secrets: list[str]) -> None:
         """Network and IPC namespaces, made once here and inherited by every worker
         (cheaper than one per fork); a mount namespace that makes Python readable by the
-        worker user and covers the world-writable folders. Without one (no CAP_SYS_ADMIN),
-        the worker reaches Python through descriptors opened here."""
+        worker user and covers the world-writable folders and the secrets. Without
+        CAP_SYS_ADMIN (not root, or a container's root) they are made inside a user
+        namespace of the zygote's own, where the kernel allows one. Without a mount
+        namespace, the worker reaches Python through descriptors opened here."""
+        if not _has_capabilities(_CAP_SYS_ADMIN):
+            self._user_namespace()
         made = []
         for name, flag in (("network", _CLONE_NEWNET), ("IPC", _CLONE_NEWIPC)):
             if _libc.unshare(flag) == 0:
@@ -130,13 +143,59 @@ class Isolation:
             _private_mounts()
             _expose(self.roots)
             _cover_world_writable(keep)
+            self._cover_secrets(secrets, keep)
             made.append("mount")
             self.mount_namespace = True
         except OSError as exc:
             self._refused["mount"] = exc.strerror or str(exc)
-            self.descriptors = _reach_through_descriptors(self.roots)
+            if self.uid is not None:
+                self.descriptors = _reach_through_descriptors(self.roots)
         if made:
-            self.layers.append(" and ".join(made) + " namespaces")
+            self.layers.append(" and ".join(made) + " namespaces"
+                               + (" (in a user namespace)" if self.user_namespace else ""))
+
+    def _user_namespace(self) -> None:
+        """Enter a user namespace of our own, where we may make the other namespaces. Our
+        uid and gid (and the worker user's) map to themselves, so files keep their owners;
+        a helper process left outside writes the maps, as only it may for two ids."""
+        ready_r, ready_w = os.pipe()
+        helper = os.fork()
+        if helper == 0:
+            code = 1
+            try:
+                os.close(ready_w)
+                if os.read(ready_r, 1) == b"1":
+                    code = _write_id_maps(os.getppid(), self.uid, self.gid)
+            finally:
+                os._exit(code)
+        os.close(ready_r)
+        entered = _libc.unshare(_CLONE_NEWUSER) == 0
+        why = os.strerror(ctypes.get_errno())
+        os.write(ready_w, b"1" if entered else b"0")
+        os.close(ready_w)
+        _, status = os.waitpid(helper, 0)
+        if not entered:
+            self._refused["user"] = why
+        elif not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+            raise OSError(errno.EPERM, "the user namespace's id maps could not be written")
+        else:
+            self.user_namespace = True
+
+    def _cover_secrets(self, secrets: list[str], keep: str) -> None:
+        """An empty tmpfs over each secret folder (the hidden tests, the reference), so no
+        worker sees them whatever their modes, Landlock or not. Never over Python or the
+        scratch folder (a homework that lists a folder holding them is told so)."""
+        needed = [*self.roots, os.path.realpath(keep)]
+        for folder in secrets:
+            real = os.path.realpath(folder)
+            if not os.path.isdir(real):
+                continue
+            if any(n == real or n.startswith(real + "/") for n in needed):
+                self.missing.append(f"the secret folder {real} holds Python or the scratch "
+                                    "folder: not hidden by a mount")
+                continue
+            _mount("tmpfs", real, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_RDONLY,
+                   "mode=0000,size=4k")
 
     def _name_refused_namespaces(self) -> None:
         """Say which namespace is missing, why, and what stands in for it (known only once
@@ -146,9 +205,11 @@ class Isolation:
             else "workers may reach the network",
             "IPC": "SysV IPC is refused by seccomp" if self.seccomp is not None
             else "workers share the machine's SysV IPC",
-            "mount": "Python is reached through descriptors opened as root; the worker's "
-            "folder is " + ("in /dev/shm, counted by the memory cgroup"
-                            if self.scratch_in_memory() else "on disk"),
+            "mount": ("Python is reached through descriptors opened as root; "
+                      if self.uid is not None else "")
+            + "the worker's folder is " + ("in /dev/shm, counted by the memory cgroup"
+                                           if self.scratch_in_memory() else "on disk"),
+            "user": "no namespace could be made without CAP_SYS_ADMIN",
         }
         for name, why in self._refused.items():
             hint = " (no CAP_SYS_ADMIN?)" if why == os.strerror(errno.EPERM) else ""
@@ -199,6 +260,31 @@ def cgroup_bytes(limits: Limits) -> int:
     """What a worker may hold in all, as the kernel counts it: its memory allowance, its
     scratch folder, and room for the zygote's pages it copies on writing."""
     return (limits.memory_mb + limits.scratch_mb + _COPIED_MB) * 1024 * 1024
+
+
+def _write_id_maps(pid: int, uid: int | None, gid: int | None) -> int:
+    """From outside: map the process's own ids, and the worker user's, to themselves in
+    its new user namespace. An exit code: 0 when done."""
+    try:
+        own_uid, own_gid = os.geteuid(), os.getegid()
+        if own_uid != 0:  # an unprivileged map needs setgroups refused first
+            _write_text(f"/proc/{pid}/setgroups", "deny")
+        for name, own, worker in (("uid_map", own_uid, uid), ("gid_map", own_gid, gid)):
+            lines = f"{own} {own} 1\n"
+            if worker is not None and worker != own:
+                lines += f"{worker} {worker} 1\n"
+            _write_text(f"/proc/{pid}/{name}", lines)
+    except OSError:
+        return 1
+    return 0
+
+
+def _write_text(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
 
 
 def _has_capabilities(*caps: int) -> bool:
@@ -326,11 +412,12 @@ def _private_mounts() -> None:
 
 def mount_work(folder: Path, iso: Isolation, size_mb: int) -> bool:
     """Give a worker's folder its own small tmpfs, so a worker that writes file after
-    file fills that, not the machine's disk. Only as root, in the zygote's namespace."""
-    if iso.uid is None or not iso.mount_namespace:
+    file fills that, not the machine's disk. Only in the zygote's mount namespace."""
+    if not iso.mount_namespace:
         return False
+    uid, gid = (iso.uid, iso.gid) if iso.uid is not None else (os.geteuid(), os.getegid())
     _mount("tmpfs", str(folder), "tmpfs", _MS_NOSUID | _MS_NODEV,
-           f"size={size_mb}m,mode=0700,uid={iso.uid},gid={iso.gid}")
+           f"size={size_mb}m,mode=0700,uid={uid},gid={gid}")
     return True
 
 
@@ -390,8 +477,19 @@ def confine(iso: Isolation, limits: Limits, scratch: Path, baseline_vm: int) -> 
                 raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
         finally:
             os.close(ruleset)
+    if iso.uid is None:  # in a user namespace of the zygote's, it would hold every one
+        _drop_capabilities()
     if iso.seccomp is not None:
         seccomp.install(iso.seccomp)
+
+
+def _drop_capabilities() -> None:
+    """No capability left, in any user namespace (a root worker keeps its uid's file
+    access, not its privileges)."""
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable; twice (64 bits)
+    if _libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
 
 
 def _set_limits(limits: Limits, baseline_vm: int) -> None:
