@@ -290,7 +290,7 @@ def test_student_readme_says_what_to_upload_and_how_to_check():
     from autograder.submission import CELL_SECONDS
 
     # the limits the autograder applies, as the README states them
-    assert f"time limit of {DEFAULT_LIMITS.wall_seconds:g} seconds" in readme
+    assert f"time limit of {DEFAULT_LIMITS.cpu_seconds:g} seconds" in readme
     assert f"longer than {CELL_SECONDS:g} second" in readme
     ini = (ASSIGNMENT / "pytest.ini").read_text()
     assert "[pytest]" in ini and "testpaths = tests" in ini

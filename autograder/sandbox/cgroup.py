@@ -123,10 +123,34 @@ def _write(path: Path, text: str, missing_ok: bool = False) -> None:
         os.close(fd)
 
 
-def _candidates() -> list[tuple[int, Path]]:
-    """Where a memory cgroup may be made: below our own cgroup in a v1 memory hierarchy,
-    or in a v2 hierarchy whose subtree has the memory controller."""
+def memory_headroom() -> int | None:
+    """How many bytes the cgroups this process is in still allow (the tightest of its own
+    and its ancestors' limits, less what each already holds), or None: no limit."""
+    room = None
+    for version, (mount, own) in _hierarchies().items():
+        limit_name, usage_name = (("memory.limit_in_bytes", "memory.usage_in_bytes")
+                                  if version == 1 else ("memory.max", "memory.current"))
+        folder = mount / own.lstrip("/")
+        while True:
+            try:
+                limit = (folder / limit_name).read_text().strip()
+                usage = int((folder / usage_name).read_text())
+            except (OSError, ValueError):
+                limit = "max"
+                usage = 0
+            if limit != "max" and int(limit) < 1 << 60:  # v1 writes "no limit" as ~2**63
+                left = max(int(limit) - usage, 0)
+                room = left if room is None else min(room, left)
+            if folder == mount or mount not in folder.parents:
+                break
+            folder = folder.parent
+    return room
+
+
+def _hierarchies() -> dict[int, tuple[Path, str]]:
+    """The cgroup hierarchies with a memory controller: version -> (mount, our path)."""
     mounts: dict[int, Path] = {}
+    own: dict[int, str] = {}
     try:
         with open("/proc/self/mountinfo") as f:
             for line in f:
@@ -137,7 +161,6 @@ def _candidates() -> list[tuple[int, Path]]:
                 elif rest[0] == "cgroup2":
                     mounts.setdefault(2, Path(fields[4]))
         with open("/proc/self/cgroup") as f:
-            own = {}
             for line in f:
                 _, controllers, path = line.rstrip("\n").split(":", 2)
                 if "memory" in controllers.split(","):
@@ -145,14 +168,22 @@ def _candidates() -> list[tuple[int, Path]]:
                 elif controllers == "":
                     own[2] = path
     except (OSError, ValueError, IndexError):
-        return []
+        return {}
+    found = {}
+    for version, mount in mounts.items():
+        path = own.get(version, "/")
+        if not (mount / path.lstrip("/")).is_dir():
+            path = "/"  # a cgroup namespace: the mount is our own cgroup already
+        found[version] = (mount, path)
+    return found
+
+
+def _candidates() -> list[tuple[int, Path]]:
+    """Where a memory cgroup may be made: below our own cgroup in a v1 memory hierarchy,
+    or in a v2 hierarchy whose subtree has the memory controller."""
     found = []
-    for version in (1, 2):
-        if version not in mounts:
-            continue
-        mount = mounts[version]
-        below = mount / own.get(version, "/").lstrip("/")
-        parent = below if below.is_dir() else mount
+    for version, (mount, own) in sorted(_hierarchies().items()):
+        parent = mount / own.lstrip("/")
         if version == 2:
             try:  # our own cgroup must hand the memory controller down
                 if "memory" not in (parent / "cgroup.subtree_control").read_text().split():

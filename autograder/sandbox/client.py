@@ -72,6 +72,9 @@ class Sandbox:
     def _ready(self) -> dict:
         if self._hello is None:
             self._hello = self._reply(timeout=120)
+            if isinstance(self._hello.get("memory_mb"), int):  # fitted to what is free
+                self.limits = dataclasses.replace(self.limits,
+                                                  memory_mb=self._hello["memory_mb"])
         return self._hello
 
     @property
@@ -217,16 +220,19 @@ class Sandbox:
         if reply.get("memory"):  # the kernel ended it at the memory cgroup's limit
             return Outcome("memory", message=f"used more than the {self.limits.memory_mb} MB "
                            "memory limit", output=output, seconds=seconds)
-        if reply["timed_out"]:
-            return Outcome("timeout", message=f"did not finish within {self.limits.wall_seconds:g} "
-                           "seconds (an endless loop?)", output=output, seconds=seconds)
         status = reply["exit"]
+        spent = reply.get("cpu_seconds") or 0
+        # SIGXCPU at the CPU limit, or SIGKILL a second on if the worker caught SIGXCPU
+        if os.WIFSIGNALED(status) and (os.WTERMSIG(status) == signal.SIGXCPU
+                                       or spent >= self.limits.cpu_seconds):
+            return Outcome("cpu", message=f"used more than {self.limits.cpu_seconds} seconds "
+                           "of CPU time (an endless loop?)", output=output, seconds=seconds)
+        if reply["timed_out"]:  # the backstop: the code waited, or the machine was slow
+            return Outcome("timeout", message=f"did not finish within {self.limits.wall_seconds:g} "
+                           f"seconds of wall-clock time (it used {spent:.1f} s of CPU: it "
+                           "waited, or the machine was busy)", output=output, seconds=seconds)
         if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            if sig == signal.SIGXCPU:
-                return Outcome("cpu", message=f"used more than {self.limits.cpu_seconds} seconds "
-                               "of CPU time", output=output, seconds=seconds)
-            why = f"was killed by signal {signal.Signals(sig).name}"
+            why = f"was killed by signal {signal.Signals(os.WTERMSIG(status)).name}"
         else:
             why = f"ended the process (exit code {os.WEXITSTATUS(status)}: os._exit?)"
         return Outcome("crash", message=f"{why} before returning a result",

@@ -16,13 +16,13 @@ import resource
 import shutil
 import sys
 import sysconfig
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from autograder.limits import Limits
+from autograder.limits import GRADER_MARGIN_MB, SMALLEST_ALLOWANCE_MB, Limits
 from autograder.sandbox import seccomp
-from autograder.sandbox.cgroup import MemoryCgroup
+from autograder.sandbox.cgroup import MemoryCgroup, memory_headroom
 
 SANDBOX_USER = "nobody"  # the unprivileged account workers run as when the grader is root
 
@@ -30,6 +30,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 # Folders any user may write in. A worker must not: what it leaves there outlives it, and
 # a file in a tmpfs is memory that no limit of the worker's counts.
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+_MB = 1024 * 1024
 _COPIED_MB = 128  # the zygote's pages a worker may copy by writing them (refcounts, say)
 
 _CLONE_NEWNET, _CLONE_NEWNS, _CLONE_NEWIPC = 0x40000000, 0x00020000, 0x08000000
@@ -84,10 +85,12 @@ class Isolation:
     _refused: dict[str, str] = field(default_factory=dict)  # namespace: why not
 
     @classmethod
-    def probe(cls, limits: Limits, keep: str, secrets: list[str] = ()) -> Isolation:
+    def probe(cls, limits: Limits, keep: str, secrets: list[str] = (),
+              free: int | None = None) -> Isolation:
         """Turn on every layer this machine allows. `keep` is the zygote's scratch folder,
         which stays visible when the world-writable folders are covered; `secrets` are
-        folders no worker may see (hidden where a mount namespace can be made)."""
+        folders no worker may see (hidden where a mount namespace can be made); `free`
+        the memory still free (free_memory()), which the memory cgroup fits into."""
         iso = cls(None, None, 0, readable_roots())
         iso._user()
         if os.geteuid() != 0:
@@ -96,7 +99,7 @@ class Isolation:
             iso._namespaces(keep, secrets)
         iso._landlock_probe()
         iso._seccomp_probe()
-        iso._cgroup(limits)
+        iso._cgroup(limits, free)
         iso._name_refused_namespaces()
         if iso.uid is None and not iso.mount_namespace and not iso.landlock_abi:
             iso.missing.append("workers run as the grading user with neither Landlock nor a "
@@ -240,11 +243,11 @@ class Isolation:
             self.seccomp = rules
             self.layers.append("seccomp")
 
-    def _cgroup(self, limits: Limits) -> None:
+    def _cgroup(self, limits: Limits, free: int | None) -> None:
         if os.geteuid() != 0:
             self.missing.append("no memory cgroup (not root): memory is limited by RLIMIT_AS")
             return
-        self.cgroup, why = MemoryCgroup.make(cgroup_bytes(limits))
+        self.cgroup, why = MemoryCgroup.make(cgroup_bytes(limits, free))
         if why:
             self.missing.append(why)
         else:
@@ -256,10 +259,47 @@ class Isolation:
         return "worker user: " + ", ".join(self.layers).removeprefix("user ")
 
 
-def cgroup_bytes(limits: Limits) -> int:
+def cgroup_bytes(limits: Limits, free: int | None = None) -> int:
     """What a worker may hold in all, as the kernel counts it: its memory allowance, its
-    scratch folder, and room for the zygote's pages it copies on writing."""
-    return (limits.memory_mb + limits.scratch_mb + _COPIED_MB) * 1024 * 1024
+    scratch folder, and room for the zygote's pages it copies on writing; never more than
+    is `free` (less the grader's margin), so the worker meets this limit, not the
+    container's, and the grader is never the one out of memory."""
+    wanted = (limits.memory_mb + limits.scratch_mb + _COPIED_MB) * _MB
+    if free is None:
+        return wanted
+    return max(min(wanted, free - GRADER_MARGIN_MB * _MB), SMALLEST_ALLOWANCE_MB * _MB)
+
+
+def free_memory() -> int | None:
+    """Bytes this process could still get: the tightest of its cgroups' headroom and the
+    machine's MemAvailable. None if neither can be read."""
+    free = [v for v in (memory_headroom(), _mem_available()) if v is not None]
+    return min(free) if free else None
+
+
+def fit_memory(limits: Limits, free: int | None) -> tuple[Limits, str | None]:
+    """The limits with the worker's memory allowance lowered to what is free, less a
+    margin for the grader; and a note when it was lowered."""
+    if free is None:
+        return limits, None
+    room = free // _MB - GRADER_MARGIN_MB
+    allowance = max(min(limits.memory_mb, room), SMALLEST_ALLOWANCE_MB)
+    if allowance >= limits.memory_mb:
+        return limits, None
+    return replace(limits, memory_mb=allowance), (
+        f"a worker may use {allowance} MB of memory, not {limits.memory_mb}: what this "
+        f"machine (or its container) has free, less {GRADER_MARGIN_MB} MB for the grader")
+
+
+def _mem_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def _write_id_maps(pid: int, uid: int | None, gid: int | None) -> int:

@@ -42,15 +42,19 @@ def main() -> None:
 
     from autograder.limits import Limits
     from autograder.sandbox import child
-    from autograder.sandbox.confine import Isolation
+    from autograder.sandbox.confine import Isolation, fit_memory, free_memory
 
     limits = Limits(**json.loads(limits_json))
+    free = free_memory()  # torch is imported: what is free now is what workers may share
+    limits, lowered = fit_memory(limits, free)
     # too much output fails a worker's write rather than killing it; set here, before the
     # guard's snapshot of the signal handlers, which workers are put back to
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     scenarios = child.load_scenarios(Path(scenarios_path))
     base = Path(tempfile.mkdtemp(prefix="sandbox-"))  # every worker's scratch folder is in it
-    iso = Isolation.probe(limits, str(base), _secret_folders(Path(scenarios_path)))
+    iso = Isolation.probe(limits, str(base), _secret_folders(Path(scenarios_path)), free)
+    if lowered:
+        iso.missing.append(lowered)
     if iso.scratch_in_memory():
         base.rmdir()
         base = Path(tempfile.mkdtemp(prefix="sandbox-", dir="/dev/shm"))
@@ -64,7 +68,8 @@ def main() -> None:
     _collapse_to_huge_pages()
     sock = socket.socket(fileno=0)
     try:
-        _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing})
+        _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing,
+                     "memory_mb": limits.memory_mb})
     except OSError:
         return  # the judge closed before we were ready: nothing to serve
     try:
@@ -174,13 +179,14 @@ def _run_one(request: dict, fds: list[int], scenarios: dict, limits, iso, base: 
     while fds:
         os.close(fds.pop())
     oom_before = iso.cgroup.oom_kills() if iso.cgroup is not None else 0
-    status, timed_out = _wait(pid, limits)
+    status, timed_out, cpu = _wait(pid, limits)
     if mounted:
         unmount_work(work)
     clean_after(iso)
     return {
         "exit": status,
         "timed_out": timed_out,
+        "cpu_seconds": round(cpu, 3),
         "memory": iso.cgroup is not None and iso.cgroup.oom_kills() > oom_before,
         "seconds": round(time.monotonic() - started, 4),
         "scratch": str(scratch),
@@ -208,8 +214,9 @@ def _copy_in_kernel(source_fd: int, target: Path) -> None:
             buffer[:] = bytes(len(buffer))
 
 
-def _wait(pid: int, limits) -> tuple[int, bool]:
-    """Wait for the child; past the wall-clock limit SIGTERM it, then SIGKILL it."""
+def _wait(pid: int, limits) -> tuple[int, bool, float]:
+    """Wait for the child; past the wall-clock limit SIGTERM it, then SIGKILL it.
+    Returns its wait status, whether the wall clock ended it, and the CPU time it used."""
     try:
         pidfd = os.pidfd_open(pid)
     except OSError:  # an old kernel, or a seccomp profile that refuses pidfd_open
@@ -220,35 +227,36 @@ def _wait(pid: int, limits) -> tuple[int, bool]:
             os.kill(pid, signal.SIGTERM)
             if not select.select([pidfd], [], [], limits.kill_grace_seconds)[0]:
                 os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
     finally:
         os.close(pidfd)
-    return status, timed_out
+    return status, timed_out, usage.ru_utime + usage.ru_stime
 
 
-def _wait_polling(pid: int, limits) -> tuple[int, bool]:
+def _wait_polling(pid: int, limits) -> tuple[int, bool, float]:
     """_wait without a pidfd: waitpid(WNOHANG) at short intervals (a millisecond at
     first, so a quick worker costs no more than with a pidfd)."""
-    def reaped_by(deadline: float) -> int | None:
+    def reaped_by(deadline: float) -> tuple[int, float] | None:
         pause = 0.0005
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
+            done, status, usage = os.wait4(pid, os.WNOHANG)
             if done:
-                return status
+                return status, usage.ru_utime + usage.ru_stime
             if time.monotonic() >= deadline:
                 return None
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
 
-    status = reaped_by(time.monotonic() + limits.wall_seconds)
-    if status is not None:
-        return status, False
+    reaped = reaped_by(time.monotonic() + limits.wall_seconds)
+    if reaped is not None:
+        return reaped[0], False, reaped[1]
     os.kill(pid, signal.SIGTERM)
-    status = reaped_by(time.monotonic() + limits.kill_grace_seconds)
-    if status is None:
+    reaped = reaped_by(time.monotonic() + limits.kill_grace_seconds)
+    if reaped is None:
         os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-    return status, True
+        _, status, usage = os.wait4(pid, 0)
+        reaped = status, usage.ru_utime + usage.ru_stime
+    return reaped[0], True, reaped[1]
 
 
 def _vm_bytes() -> int:
