@@ -130,6 +130,20 @@ CORRECT_INLINE = {
                 p.grad.detach_()
                 p.grad.zero_()
         """,
+    "keyword_only_lr": """
+        def forward(x, w, b):
+            return w * x + b
+
+        def mse(t1, t2):
+            return ((t1 - t2) ** 2).mean()
+
+        def update(w, b, *, lr=1e-4):
+            with torch.no_grad():
+                w.sub_(lr * w.grad)
+                b.sub_(lr * b.grad)
+            w.grad = None
+            b.grad = None
+        """,
     "square_and_loop": """
         print("imported: the student's own chatter")
 
@@ -145,6 +159,94 @@ CORRECT_INLINE = {
                     p -= lr * p.grad
                     p.grad.zero_()
         """,
+}
+# Wrong in one way each, which the shipped examples do not show: (score, failed test ->
+# words of its feedback).
+WRONG_INLINE = {
+    "default_lr_changed": (9, {"test_lecture_update": "its default must be lr=1e-4"}, """
+        def forward(x, w, b):
+            return w * x + b
+
+        def mse(t1, t2):
+            return ((t1 - t2) ** 2).mean()
+
+        def update(w, b, lr=1e-3):
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        """),
+    "mse_detaches_targets": (9, {"test_gradients_hidden": "second argument"}, """
+        def forward(x, w, b):
+            return w * x + b
+
+        def mse(t1, t2):
+            return ((t1 - t2.detach()) ** 2).mean()
+
+        def update(w, b, lr=1e-4):
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        """),
+    "mse_keepdim": (8, {"test_lecture_loss": "0-dim", "test_loss_hidden": "0-dim"}, """
+        def forward(x, w, b):
+            return w * x + b
+
+        def mse(t1, t2):
+            return ((t1 - t2) ** 2).reshape(-1).mean(0, keepdim=True)
+
+        def update(w, b, lr=1e-4):
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        """),
+    "forward_in_float32": (9, {"test_forward_hidden": "keeps its inputs' dtype"}, """
+        def forward(x, w, b):
+            return (w * x + b).float()
+
+        def mse(t1, t2):
+            return ((t1 - t2) ** 2).mean()
+
+        def update(w, b, lr=1e-4):
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        """),
+    "forward_detaches_x": (9, {"test_lecture_gradients": "cut the graph through x"}, """
+        def forward(x, w, b):
+            return w * x.detach() + b
+
+        def mse(t1, t2):
+            return ((t1 - t2) ** 2).mean()
+
+        def update(w, b, lr=1e-4):
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        """),
+    "mse_over_last_dimension": (9, {"test_loss_hidden": "a single number"}, """
+        def forward(x, w, b):
+            return w * x + b
+
+        def mse(t1, t2):
+            return ((t1 - t2) ** 2).mean(-1)
+
+        def update(w, b, lr=1e-4):
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        """),
 }
 # Wrong on purpose, with the inputs in their errors, prints and results: feedback must
 # still never show a hidden number.
@@ -250,7 +352,8 @@ def inline(tmp_path_factory) -> dict[str, Path]:
     """The inline submissions as files."""
     folder = tmp_path_factory.mktemp("inline")
     paths = {}
-    for name, body in {**CORRECT_INLINE, **LEAKY_INLINE}.items():
+    wrong = {name: body for name, (_, _, body) in WRONG_INLINE.items()}
+    for name, body in {**CORRECT_INLINE, **LEAKY_INLINE, **wrong}.items():
         path = folder / f"{name}.py"
         path.write_text(HEADER + textwrap.dedent(body))
         paths[name] = path
@@ -361,6 +464,18 @@ def test_alternative_solution_earns_every_point(grade, path):
 def test_other_correct_solution_earns_every_point(grade, inline, name):
     result = grade(inline[name]).result
     assert result.score == 10, {t.name: t.feedback for t in result.tests if not t.passed}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_INLINE))
+def test_each_mistake_costs_its_own_functions_tests_only(grade, inline, name):
+    """One mistake: exactly the tests of that behaviour fail, each naming it."""
+    score, causes, _ = WRONG_INLINE[name]
+    tests = grade(inline[name]).by_test()
+    failed = {test for test, t in tests.items() if not t.passed}
+    assert failed == set(causes), {test: tests[test].feedback for test in failed}
+    for test, cause in causes.items():
+        assert cause in tests[test].feedback, tests[test].feedback
+    assert sum(t.score for t in tests.values()) == score
 
 
 def test_wrong_submissions_get_feedback_not_grader_faults(grade, inline):

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from autograder.judge import Submission, fail
+from autograder.tests.hidden import LECTURE
 
 FLOAT32_EPS = 2.0**-23
 STUDENT_FUNCTIONS = ("forward", "mse", "update")
@@ -415,9 +416,14 @@ def loss_gradients_problem(out: dict, want: dict) -> str | None:
     for order, argument in _ARGUMENT.items():
         line = out[order]
         desc = line["loss"]
-        problem = returned_problem(desc, "mse()")
+        problem = returned_problem(desc, "mse()", graph=False)
         if problem:
             return problem
+        if not desc.get("requires_grad"):
+            return (f"mse() returned a tensor without an autograd graph when the predictions "
+                    f"are {argument}, so loss.backward() cannot reach w and b: compute the "
+                    "loss from both t1 and t2 with torch operations, without .detach(), .data "
+                    "or .item().")
         if desc["shape"] is None or math.prod(desc["shape"]) != 1:
             return ("loss.backward() needs a single number, but mse() returned a tensor of "
                     "many: average all the squared differences into one number.")
@@ -529,3 +535,21 @@ def update_problem(value: dict, paths: dict[str, list[tuple[float, float]]],
         if mistake in paths and follows(records, paths[mistake], start):
             return text
     return "w and b after update() are not w - lr * w.grad and b - lr * b.grad."
+
+
+def default_lr_problem(value: dict, start: tuple[float, float]) -> str | None:
+    """For the lecture's step with update(w, b): the message when w and b moved downhill
+    by one consistent learning rate that is not the default 1e-4, or None."""
+    records = value["steps"]
+    if len(records) != 1 or record_problem(records[0], start, grads=False):
+        return None
+    w, b = records[0]["w"]["value"], records[0]["b"]["value"]
+    if not (_is_number(w) and _is_number(b)):
+        return None
+    lr_w = (start[0] - w) / LECTURE["grad_w"]
+    lr_b = (start[1] - b) / LECTURE["grad_b"]
+    if lr_w > 0 and math.isclose(lr_w, lr_b, rel_tol=0.05) and \
+            not math.isclose(lr_w, LECTURE["lr"], rel_tol=1e-3):
+        return ("update(w, b), called without an lr, stepped with another learning rate than "
+                "the lecture's: its default must be lr=1e-4 (def update(w, b, lr=1e-4)).")
+    return None

@@ -155,8 +155,9 @@ def _param(tensor):
 
 def update_steps(sub, x, y, w, b, lr, steps):
     """`steps` rounds of: the lecture's loss (computed here, not with the student's forward
-    and mse, so only update() is tested), loss.backward(), update(w, b, lr). After each
-    round: w and b as data, and what update() returned. Finally the loss at the end."""
+    and mse, so only update() is tested), loss.backward(), update(w, b, lr=lr), or
+    update(w, b) when lr is None (its default). After each round: w and b as data, and
+    whether update() returned new tensors. Finally the loss at the end."""
     xt, yt, wt, bt = _data(x), _data(y), _leaf(w), _leaf(b)
     records = []
     for _ in range(steps):
@@ -164,7 +165,7 @@ def update_steps(sub, x, y, w, b, lr, steps):
             break  # the student turned gradients off: the record before says so
         ((wt * xt + bt - yt) ** 2).mean().backward()
         w_before, b_before = wt, bt
-        returned = sub.update(wt, bt, lr)
+        returned = sub.update(wt, bt) if lr is None else sub.update(wt, bt, lr=lr)
         record = {"w": _param(wt), "b": _param(bt), "returned_new": False}
         if isinstance(returned, (tuple, list)):
             record["returned_new"] = any(isinstance(r, torch.Tensor)

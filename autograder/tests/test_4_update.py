@@ -4,15 +4,24 @@ import pytest
 
 from autograder.judge import fail
 from autograder.tests import hidden
-from autograder.tests.feedback import close, fmt, record_problem, run, update_problem
+from autograder.tests.feedback import (
+    close,
+    default_lr_problem,
+    fmt,
+    record_problem,
+    run,
+    update_problem,
+)
 from autograder.tests.hidden import LECTURE
 
 
-def _steps(submission, reference, case, steps=1):
-    """Run `steps` updates on a case; return what came back, the reference's and the
+def _steps(submission, reference, case, steps=1, default_lr=False):
+    """Run `steps` updates on a case (with `default_lr`, update(w, b) leaves lr to its
+    default, which must be case["lr"]); return what came back, the reference's and the
     mistakes' paths on it, and w and b before the first step."""
     data = {key: case[key] for key in ("x", "y", "w", "b", "lr")}
-    value = run(submission, "update_steps", "update()", **data, steps=steps)
+    value = run(submission, "update_steps", "update()",
+                **{**data, "lr": None if default_lr else data["lr"]}, steps=steps)
     paths = hidden.update_paths(reference, **data, steps=steps)
     return value, paths, (hidden.float32(case["w"]), hidden.float32(case["b"]))
 
@@ -20,15 +29,16 @@ def _steps(submission, reference, case, steps=1):
 @pytest.mark.points(1)
 @pytest.mark.visible
 def test_lecture_update(submission, reference):
-    """8. update(): one step with lr 1e-4: w 1.961, b 30.00004, loss 25.81; public tests q5, q6"""
+    """8. update(w, b), default lr: w 1.961, b 30.00004, loss 25.81 after; public tests q5, q6"""
     case = {"x": LECTURE["inputs"], "y": LECTURE["targets"], "w": LECTURE["w"],
             "b": LECTURE["b"], "lr": LECTURE["lr"]}
-    value, paths, start = _steps(submission, reference, case)
-    expected = (f"After loss.backward() and one update(w, b, lr=1e-4) the lecture has "
+    value, paths, start = _steps(submission, reference, case, default_lr=True)
+    expected = (f"After loss.backward() and one update(w, b) (its default lr=1e-4) the lecture has "
                 f"w = {fmt(LECTURE['w_after'], 7)}, b = {fmt(LECTURE['b_after'], 7)} and "
                 f"loss {fmt(LECTURE['loss_after'])}")
     problem = update_problem(value, paths, start)
     if problem:
+        problem = default_lr_problem(value, start) or problem
         got = ""
         if value["steps"]:
             record = value["steps"][0]
