@@ -20,11 +20,11 @@ class Progress:
         self.tty = stream.isatty()
         self.failures: dict[str, str] = {}
         self.total = self.done = 0
-        self.started = time.monotonic()
+        self.first: float | None = None  # when the first submission was done
         self.bar: tqdm | None = None
 
     def start(self, total: int, skipped: int) -> None:
-        self.total, self.done, self.started = total, 0, time.monotonic()
+        self.total, self.done, self.first = total, 0, None
         if skipped:
             self.note(f"{skipped} already graded (kept); {total} to grade")
         elif total:
@@ -59,10 +59,14 @@ class Progress:
             self.bar = None
 
     def left(self) -> str:
-        """The time left, from the mean time per submission so far."""
-        if not self.done or self.done >= self.total:
+        """The time left, from the pace since the first submission was done (before it,
+        the grading processes were starting: torch is imported once per process)."""
+        now = time.monotonic()
+        if self.first is None:
+            self.first = now
+        if self.done < 2 or self.done >= self.total:
             return ""
-        seconds = (time.monotonic() - self.started) / self.done * (self.total - self.done)
+        seconds = (now - self.first) / (self.done - 1) * (self.total - self.done)
         return f"  ~{seconds:.0f} s left" if seconds < 90 else f"  ~{seconds / 60:.0f} min left"
 
     def _advance(self, text: str, quiet: bool) -> None:
