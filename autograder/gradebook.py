@@ -165,7 +165,8 @@ class Matching:
         out = []
         if self.unmatched:
             out.append(f"roster: {len(self.unmatched)} submission(s) match no one in {roster} "
-                       f"(rows without SID or email): {', '.join(self.unmatched)}")
+                       f"(their rows keep only what the submission says): "
+                       f"{', '.join(self.unmatched)}")
         for key, names in self.ambiguous.items():
             out.append(f"roster: {key} could be any of {', '.join(names)}; left unmatched "
                        "(rename it after the SID or email, or add a Submission column)")
