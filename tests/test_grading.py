@@ -308,6 +308,23 @@ LEAKY_INLINE = {
         def update(w, b, lr=1e-4):
             return _named([w.item(), b.item(), w.grad.item()])
         """,
+    "picks_the_line_that_raises": """
+        # which line raises, chosen from a hidden input, would show as "at line N"
+        _PAD = 1000
+
+        def _raise_at(value):
+            line = int(abs(value) * 100) % _PAD
+            exec(compile("\\n" * line + "raise ValueError()", __file__, "exec"))
+
+        def forward(x, w, b):
+            _raise_at(x.flatten()[0].item())
+
+        def mse(t1, t2):
+            _raise_at(t1.flatten()[0].item())
+
+        def update(w, b, lr=1e-4):
+            _raise_at(w.item())
+        """ + "        #\n" * 1000,
     "wrong_values": """
         def forward(x, w, b):
             return w * x * b + 0.5
@@ -560,6 +577,9 @@ def test_no_hidden_number_reaches_a_student(grade, inline):
     assert hidden_feedback and all("raised an exception" in f for f in hidden_feedback)
     assert "Leak" not in json.dumps([t.feedback for t in named.result.tests
                                      if t.visibility != "visible"])
+    # the line that raises, chosen by the submission: never shown in a hidden test
+    lines = grade(inline["picks_the_line_that_raises"]).result
+    assert all("line" not in t.feedback for t in lines.tests if t.visibility != "visible")
     # a returned object's class named after the inputs: its name never shows
     objects = grade(inline["returns_objects_named_after_inputs"]).result
     assert "Leak" not in json.dumps([t.feedback for t in objects.tests])

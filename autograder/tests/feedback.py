@@ -216,7 +216,12 @@ def run(submission: Submission, scenario: str, what: str, **args: Any) -> dict:
         function = error.get("function")
         if function in STUDENT_FUNCTIONS and (" or " in what or f"{function}()" not in what):
             what = f"{function}()"  # "forward() or mse()": name the one that failed
-        message = submission.explain(outcome, what)
+        if outcome.status == "error" and not submission.public:
+            # no line or function: which line raises is the worker's choice, and so could
+            # carry a hidden input out (a line number is not a number the test owns)
+            message = f"{what} raised {error_name(error.get('type'))}."
+        else:
+            message = submission.explain(outcome, what)
         text = error.get("message") or ""
         hints = [hint for pattern, hint in _HINTS if isinstance(text, str) and pattern in text]
         fail("\n".join([message, *hints[:1]]))
