@@ -112,6 +112,12 @@ def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _who(key: str, record: dict) -> str:
+    """A submission as the TA knows it: its students' names, and its key."""
+    names = ", ".join(s.get("name") or "" for s in record.get("students") or [])
+    return f"{names} ({key})" if names and names != Path(key).stem else key
+
+
 def _figure(uri: str, alt: str, height: int) -> str:
     return f'<figure><img src="{uri}" alt="{html.escape(alt)}" data-plot="{height}"></figure>'
 
@@ -152,7 +158,7 @@ def render(records: dict[str, dict], failures: dict[str, str], title: str = "Cla
         made: dict[str, list[str]] = {}
         for key, result in sorted(graded.items()):
             for cause in causes(result):
-                made.setdefault(cause, []).append(key)
+                made.setdefault(cause, []).append(_who(key, records[key]))
         order = sorted(made, key=lambda c: (c == OTHER, -len(made[c]), c))
         parts.append("<h2>Named mistakes</h2>")
         if order:
@@ -168,7 +174,7 @@ def render(records: dict[str, dict], failures: dict[str, str], title: str = "Cla
     parts.append(f"<h2>Could not be graded ({len(problems)})</h2>")
     if problems:
         parts.append("<table><tr><th>submission</th><th>why</th></tr>")
-        parts += [f"<tr><td>{esc(k)}</td><td>{esc(why)}</td></tr>"
+        parts += [f"<tr><td>{esc(_who(k, records.get(k, {})))}</td><td>{esc(why)}</td></tr>"
                   for k, why in sorted(problems.items())]
         parts.append("</table>")
     else:
