@@ -106,7 +106,7 @@ def discover(source: Path, out: Path) -> list[Entry]:
 def _unzip(archive: Path, target: Path) -> Path:
     """Unpack a Gradescope export, or a zip of student folders or files. Checked before
     anything is written: no member may land outside the target folder."""
-    with zipfile.ZipFile(archive) as z:
+    with _open_zip(archive) as z:
         members = z.infolist()
         names = [PurePosixPath(m.filename) for m in members]
         _check_members(archive, members, names, target)
@@ -189,6 +189,15 @@ def _extract(archive: Path, z: zipfile.ZipFile, members: list[zipfile.ZipInfo],
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
             NotImplementedError, ValueError) as exc:
         raise BatchError(f"{clean(archive.name, 200)} could not be unpacked "
+                         f"({type(exc).__name__}: {exc})") from None
+
+
+def _open_zip(archive: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(archive)
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, ValueError,
+            NotImplementedError) as exc:
+        raise BatchError(f"{clean(archive.name, 200)} is not a zip file that can be read "
                          f"({type(exc).__name__}: {exc})") from None
 
 

@@ -31,6 +31,7 @@ from autograder.text import clean, valid_unicode
 MAX_SCRIPT_BYTES = 1_000_000
 MAX_NOTEBOOK_BYTES = 20_000_000
 MAX_ENTRIES = 10_000  # files and folders looked at in one upload
+MAX_NESTING = 100  # lists and objects in a notebook's JSON, one inside another (Jupyter: ~6)
 # A notebook cell's top-level code may run this long, and all cells together about this
 # long, in every worker: the rest of a worker's time limit is for the calls graded.
 CELL_SECONDS = 1.0
@@ -299,10 +300,13 @@ def notebook_module(data: bytes, name: str) -> Staged:
     """A notebook's code cells as a module that runs them one at a time (_run_cells)."""
     try:
         notebook = json.loads(data)  # bytes: UTF-8, -16 or -32, as the JSON standard says
-    except RecursionError:
-        raise NoSubmission(_invalid(name, "it is nested too deeply")) from None
+        too_deep = _nesting(notebook) > MAX_NESTING
+    except RecursionError:  # json.loads recurses: past ~1000 levels it stops with this
+        too_deep = True
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
         raise NoSubmission(_invalid(name, clean(exc, 200))) from None
+    if too_deep:
+        raise NoSubmission(_invalid(name, f"it is nested more than {MAX_NESTING} levels deep"))
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise NoSubmission(_invalid(name, "it has no list of cells"))
@@ -332,6 +336,19 @@ def notebook_module(data: bytes, name: str) -> Staged:
               f"{_SKIPPED} = _run_cells(__file__, {runs!r}, {CELL_SECONDS!r}, {CELLS_SECONDS!r})\n"
               "del _run_cells\n")
     return Staged(module.encode(), [clean(line, 300) for line in lines], starts)
+
+
+def _nesting(value: object) -> int:
+    """How deep lists and objects nest in parsed JSON (walked without recursion), counted
+    up to MAX_NESTING + 1."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= MAX_NESTING:
+        item, depth = stack.pop()
+        if isinstance(item, list | dict):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1)
+                         for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _invalid(name: str, why: str) -> str:

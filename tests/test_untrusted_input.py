@@ -166,6 +166,15 @@ def deep_notebook(folder: Path) -> Path:
     return folder
 
 
+def deep_metadata(folder: Path) -> Path:
+    # 150 levels: what json parses, but no notebook holds
+    text = notebook(REFERENCE.read_text()).replace('"metadata": {}', '"metadata": {"a": ' +
+                                                    "[" * 150 + "]" * 150 + "}", 1)
+    json.loads(text)
+    (folder / "regression.ipynb").write_text(text)
+    return folder
+
+
 def not_utf8_notebook(folder: Path) -> Path:
     (folder / "regression.ipynb").write_bytes(b'{"cells": ["\xff\xfe\xfa"]}')
     return folder
@@ -199,8 +208,8 @@ def error_in_a_cell(folder: Path) -> Path:
 CASES = {f.__name__: f for f in (
     link_absolute, link_relative, link_to_hidden_test, link_to_blocking_file, link_to_environ,
     fifo, link_to_folder, huge_script, huge_notebook, forged_report, surrogate_message,
-    plain_message, escapes, deep_notebook, not_utf8_notebook, surrogate_in_cell, fragile_cells,
-    error_in_a_cell)}
+    plain_message, escapes, deep_notebook, deep_metadata, not_utf8_notebook, surrogate_in_cell,
+    fragile_cells, error_in_a_cell)}
 
 
 class Graded:
@@ -324,8 +333,10 @@ def test_terminal_escapes_never_reach_the_terminal_and_fake_no_pass_line(graded)
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("deep_notebook", "regression.ipynb is not a valid Jupyter notebook (it is nested too "
-                      "deeply)"),
+    ("deep_notebook", "regression.ipynb is not a valid Jupyter notebook (it is nested more "
+                      "than 100 levels deep)"),
+    ("deep_metadata", "regression.ipynb is not a valid Jupyter notebook (it is nested more "
+                      "than 100 levels deep)"),
     ("not_utf8_notebook", "regression.ipynb is not a valid Jupyter notebook ("),
 ])
 def test_a_broken_notebook_gets_zero_and_one_sentence(graded, name, message):
@@ -545,10 +556,12 @@ PIECES = st.text(CHARACTERS, max_size=40) | st.sampled_from(
     ["\x1b[2J", "\x1b[1A", "\x1b]0;title\x07", "\x1b]52;c;ZXZpbA==\x1b\\", "\r", "\x9b31m",
      "\x1bP1$r\x1b\\", "\u202e", "\n  PASS  "])
 TEXT = st.lists(PIECES, max_size=80).map("".join)
+def containers(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+
+
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT, containers,
     max_leaves=30)
 CELL = st.fixed_dictionaries({"cell_type": st.sampled_from(["code", "markdown", "raw"])},
                              optional={"source": st.one_of(
