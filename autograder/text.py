@@ -26,6 +26,7 @@ _SEQUENCES = re.compile(
 # What is left of C0 and C1 controls (but \t and \n), DEL, and the bidirectional
 # embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def clean(text: object, limit: int | None = MESSAGE_CHARS) -> str:
@@ -35,9 +36,9 @@ def clean(text: object, limit: int | None = MESSAGE_CHARS) -> str:
         text = bytes(text).decode("utf-8", "replace")
     elif not isinstance(text, str):
         text = _str(text)
-    text = valid_unicode(text)
-    text = text.replace("\r\n", "\n")
-    text = _CONTROLS.sub("", _SEQUENCES.sub("", text))
+    if _UNSAFE.search(text):  # (most text has nothing to clean: one scan)
+        text = valid_unicode(text).replace("\r\n", "\n")
+        text = _CONTROLS.sub("", _SEQUENCES.sub("", text))
     if limit is not None and len(text) > limit:
         text = text[: max(limit - len(CUT), 0)] + CUT
     return text
