@@ -612,3 +612,14 @@ def test_the_report_writers_always_give_clean_valid_capped_text(feedback, notes,
     validate_results(json.loads(written))
     for test in result.tests:
         assert len(test.feedback) <= 2_000
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=TEXT | st.binary(max_size=500), limit=st.none() | st.integers(0, 3_000))
+def test_clean_gives_safe_text_and_is_idempotent(text, limit):
+    cleaned = clean(text, limit)
+    cleaned.encode("utf-8")  # strict
+    assert not any(unsafe in cleaned for unsafe in UNSAFE)
+    assert all(ch in "\n\t" or not (ord(ch) < 32 or 0x7f <= ord(ch) <= 0x9f) for ch in cleaned)
+    assert limit is None or len(cleaned) <= max(limit, len(" [...cut]"))
+    assert clean(cleaned, limit) == cleaned
