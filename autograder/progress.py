@@ -30,11 +30,15 @@ class Progress:
         elif total:
             self.note(f"{total} to grade")
         if self.tty and total:
-            sized = _columns(self.stream) > 0  # a terminal that says its width
+            # a terminal that says its size (a pty may say 0 x 0: tqdm would then draw
+            # nothing, taking 0 rows for "no room")
+            columns, lines = _size(self.stream)
+            sized = columns > 0 and lines > 0
             self.bar = tqdm(total=total, file=self.stream, unit="submission", smoothing=0.3,
-                            dynamic_ncols=sized, ncols=None if sized else 100,
+                            dynamic_ncols=sized, ncols=None if sized else (columns or 100),
+                            nrows=None if sized else 20,
                             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed} so far, "
-                            "{remaining} left, {rate_fmt}{postfix}]")
+                            "{remaining} left{postfix}]")
 
     def graded(self, key: str, result: dict) -> None:
         score = sum(t["score"] for t in result["tests"])
@@ -85,8 +89,8 @@ class Progress:
             self.close()
 
 
-def _columns(stream: TextIO) -> int:
+def _size(stream: TextIO) -> tuple[int, int]:
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        return tuple(os.get_terminal_size(stream.fileno()))
     except (OSError, ValueError, AttributeError):
-        return 0
+        return 0, 0

@@ -238,7 +238,8 @@ def test_progress_shows_time_left_on_a_terminal_and_in_a_log(tmp_path):
     assert "\r" not in logged.stderr
 
     primary, secondary = pty.openpty()  # stderr a terminal: a tqdm bar
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    # 100 columns, 0 rows: as `script` without a terminal sets it (tqdm then drew nothing)
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 100, 0, 0))
     proc = subprocess.Popen([sys.executable, "-m", "autograder.batch", str(folder), "--jobs",
                              "1", "--out", str(tmp_path / "tty")], cwd=ROOT, env=ENV,
                             stdout=subprocess.DEVNULL, stderr=secondary)
