@@ -11,6 +11,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import platform
 import pwd
 import resource
 import shutil
@@ -35,6 +36,7 @@ _COPIED_MB = 128  # the zygote's pages a worker may copy by writing them (refcou
 
 _CLONE_NEWNET, _CLONE_NEWNS, _CLONE_NEWIPC = 0x40000000, 0x00020000, 0x08000000
 _CLONE_NEWUSER = 0x10000000
+_SYS_PIVOT_ROOT = 41 if platform.machine() in ("aarch64", "arm64") else 155
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
 _MNT_DETACH = 2
@@ -144,9 +146,8 @@ class Isolation:
                 self._refused[name] = os.strerror(ctypes.get_errno())
         try:
             _private_mounts()
-            _expose(self.roots)
-            _cover_world_writable(keep)
-            self._cover_secrets(secrets, keep)
+            _private_root(self.roots, keep)
+            self._check_secrets(secrets)
             made.append("mount")
             self.mount_namespace = True
         except OSError as exc:
@@ -184,21 +185,14 @@ class Isolation:
         else:
             self.user_namespace = True
 
-    def _cover_secrets(self, secrets: list[str], keep: str) -> None:
-        """An empty tmpfs over each secret folder (the hidden tests, the reference), so no
-        worker sees them whatever their modes, Landlock or not. Never over Python or the
-        scratch folder (a homework that lists a folder holding them is told so)."""
-        needed = [*self.roots, os.path.realpath(keep)]
+    def _check_secrets(self, secrets: list[str]) -> None:
+        """The secrets are outside the private root, unless a homework put one inside a
+        folder of Python's: say so."""
         for folder in secrets:
             real = os.path.realpath(folder)
-            if not os.path.isdir(real):
-                continue
-            if any(n == real or n.startswith(real + "/") for n in needed):
-                self.missing.append(f"the secret folder {real} holds Python or the scratch "
-                                    "folder: not hidden by a mount")
-                continue
-            _mount("tmpfs", real, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_RDONLY,
-                   "mode=0000,size=4k")
+            if any(real == r or real.startswith(r + "/") for r in self.roots):
+                self.missing.append(f"the secret folder {real} is inside Python's folders: "
+                                    "workers may read it")
 
     def _name_refused_namespaces(self) -> None:
         """Say which namespace is missing, why, and what stands in for it (known only once
@@ -383,17 +377,6 @@ def _expose(roots: list[str]) -> None:
         _cover(cover, inside)
 
 
-def _cover_world_writable(keep: str) -> None:
-    """An empty read-only tmpfs over each world-writable folder, so a worker can leave
-    nothing there (no file that outlives it, no tmpfs memory no limit counts). The
-    zygote's scratch folder `keep`, if it is inside one, is bound back into it."""
-    keep = os.path.realpath(keep)
-    for folder in WORLD_WRITABLE:
-        if os.path.isdir(folder) and not os.path.islink(folder):
-            real = os.path.realpath(folder)
-            _cover(real, [keep] if keep.startswith(real + "/") else [])
-
-
 def _cover(folder: str, keep: list[str]) -> None:
     """Mount an empty tmpfs over `folder`, bind each path of `keep` (inside it) back at its
     place, then make the tmpfs read-only. The kept paths are reached through descriptors
@@ -408,6 +391,45 @@ def _cover(folder: str, keep: list[str]) -> None:
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def _private_root(roots: list[str], keep: str) -> None:
+    """Make the zygote's root (and so every worker's) a tmpfs that holds only what a worker
+    may see: the system's and Python's folders (read-only), /proc, /dev (with /dev/shm
+    and /dev/mqueue empty and read-only), the zygote's scratch folder `keep`, and the
+    top-level links (/lib -> usr/lib). The hidden tests, the reference, results and
+    classmates' uploads are not in it at all, whatever their modes, Landlock or not; and
+    no folder in it but the scratch folder is writable, by anyone."""
+    keep = os.path.realpath(keep)
+    new = os.path.join(keep, "root")
+    os.mkdir(new)
+    _mount("tmpfs", new, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
+    for name in os.listdir("/"):
+        if os.path.islink("/" + name):
+            os.symlink(os.readlink("/" + name), os.path.join(new, name))
+    outermost = [r for r in roots if not any(r.startswith(o + "/") for o in roots)]
+    for path in outermost:
+        inside = new + path
+        os.makedirs(inside, exist_ok=True)
+        _mount(path, inside, None, _MS_BIND | _MS_REC)
+        if path == "/dev":  # read-only, but its devices still work (/dev/null)
+            _mount(None, inside, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID)
+        elif path != "/proc":  # a worker writes its own oom_score_adj there
+            _mount(None, inside, None,
+                   _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    for folder in ("/dev/shm", "/dev/mqueue"):
+        if os.path.isdir(new + folder):
+            _mount("tmpfs", new + folder, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV,
+                   "mode=0755,size=4k")
+    os.makedirs(new + keep, exist_ok=True)
+    _mount(keep, new + keep, None, _MS_BIND)  # not recursive: not the new root inside it
+    _mount(None, new, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    os.chdir(new)
+    if _syscall(_SYS_PIVOT_ROOT, b".", b".") != 0:  # the old root ends up over the new
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    if _libc.umount2(b".", _MNT_DETACH) != 0:  # and goes
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    os.chdir("/")
 
 
 def _reach_through_descriptors(roots: list[str]) -> list[int]:
