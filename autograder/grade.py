@@ -62,7 +62,6 @@ class Grader:
         # the hidden tests' scenario calls, learnt once from them (and again when they
         # change): every submission runs them in one worker, in one order (judge.Plan)
         self._plan = settle_plan(self.homework.tests, self.homework.secrets,
-                                 ROOT / "solutions" / f"{self.homework.module}.py",
                                  self.homework.module, self.sandbox, self.hidden)
 
     def grade(self, upload: Path) -> GradingResult:

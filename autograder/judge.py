@@ -405,16 +405,23 @@ def stored_plan(tests: Path, secrets: tuple[Path, ...]) -> Plan | None:
         return None
 
 
-def settle_plan(tests: Path, secrets: tuple[Path, ...], reference: Path, module: str,
-                sandbox: Sandbox, hidden: HiddenTests) -> Plan:
+def settle_plan(tests: Path, secrets: tuple[Path, ...], module: str, sandbox: Sandbox,
+                hidden: HiddenTests) -> Plan:
     """The plan every grading follows: the saved one, or, when it is missing or stale,
-    learnt now by grading the reference with every call alone (the same calls on every
-    machine: each test that passes makes all its calls) and saved. Graders in several
-    processes (grade-all) take turns here, so the plan is learnt once."""
+    learnt now by grading the reference (the `module`.py in a secret folder) with every
+    call alone (the same calls on every machine: each test that passes makes all its
+    calls) and saved. Graders in several processes (grade-all) take turns here, so the
+    plan is learnt once."""
     with _locked(tests):
         plan = stored_plan(tests, secrets)
         if plan is not None:
             return plan
+        found = [folder / f"{module}.py" for folder in secrets
+                 if (folder / f"{module}.py").is_file()]
+        if len(found) != 1:
+            raise FileNotFoundError(f"no single reference {module}.py in the secret folders "
+                                    f"of homework.toml ({', '.join(map(str, secrets))})")
+        reference = found[0]
         recorder = PlanRecorder()
         source = reference.read_text()
         result = hidden.grade(Submission(reference, module, sandbox, source.splitlines(),

@@ -164,3 +164,21 @@ def test_regression_py_uploaded_with_the_assignments_own_files_is_graded(archive
     # execution_time is the whole run: Python's and torch's start-up, the zygote's, the
     # judge's; not only the tests (a bound on a reported duration, not a speed claim)
     assert wall - 1.0 <= data["execution_time"] <= wall
+
+
+def test_no_zip_is_built_from_a_reference_that_fails_the_hidden_tests(tmp_path):
+    """The plan the zip ships is learnt from the reference: one that loses points (here a
+    copy of the package whose forward() forgets the bias) could miss calls, so the build
+    stops and says why instead."""
+    root = tmp_path / "checkout"
+    shutil.copytree(ROOT / "autograder", root / "autograder",
+                    ignore=shutil.ignore_patterns("__pycache__", PLAN_FILE))
+    (root / "solutions").mkdir()
+    source = REFERENCE.read_text()
+    broken = source.replace("return w * x + b", "return w * x")
+    assert broken != source
+    (root / "solutions" / "regression.py").write_text(broken)
+    with pytest.raises(gradescope.BuildError, match="does not earn full marks"):
+        gradescope.build(tmp_path / "autograder.zip", root=root)
+    assert not (tmp_path / "autograder.zip").exists()
+    assert not (root / "autograder" / "tests" / PLAN_FILE).exists()

@@ -7,6 +7,7 @@ when the calls together would meet a limit that each call alone stays under."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -86,7 +87,13 @@ def graders():
 
 
 def _view(result) -> list[tuple[str, float, str]]:
-    return [(t.test_id, t.score, t.feedback) for t in result.tests]
+    return [(t.test_id, t.score, _steady(t.feedback)) for t in result.tests]
+
+
+def _steady(text: str) -> str:
+    """A message without the CPU time a stopped worker had used, which a busy machine
+    changes from run to run ("it used 0.7 s of CPU"): the rest must be the same."""
+    return re.sub(r"\d+(\.\d+)? s of CPU", "_ s of CPU", text)
 
 
 def _count_workers(grader: Grader) -> list[str]:
@@ -123,7 +130,8 @@ def test_a_plan_reports_an_import_failure_as_the_import_check_does(graders, subm
     alone = unplanned.grade(submissions[name])
     grouped = planned.grade(submissions[name])
     assert grouped.score == alone.score == 0
-    assert grouped.notes == alone.notes and grouped.notes
+    assert [_steady(n) for n in grouped.notes] == [_steady(n) for n in alone.notes]
+    assert grouped.notes
     assert _view(grouped) == _view(alone)
 
 
