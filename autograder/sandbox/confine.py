@@ -341,7 +341,8 @@ def _loads_in_a_child(rules: Any) -> str | None:
     _, status = os.waitpid(pid, 0)
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
         return None
-    return "no seccomp filter (the kernel refused it): system calls are not filtered"
+    return ("no seccomp filter (the kernel refused it): workers may use SysV IPC, keyrings, "
+            "memfds, io_uring and ptrace")
 
 
 def _syscall(number: int, *args: object) -> int:
