@@ -260,6 +260,11 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+            # the zygote's scratch folder: a mount point in its namespace, so only we, from
+            # outside, can remove it once it has ended
+            scratch = (self._hello or {}).get("scratch")
+            if isinstance(scratch, str) and os.path.basename(scratch).startswith("sandbox-"):
+                shutil.rmtree(scratch, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
         return self

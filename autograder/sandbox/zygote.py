@@ -69,7 +69,7 @@ def main() -> None:
     sock = socket.socket(fileno=0)
     try:
         _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing,
-                     "memory_mb": limits.memory_mb})
+                     "memory_mb": limits.memory_mb, "scratch": str(base)})
     except OSError:
         return  # the judge closed before we were ready: nothing to serve
     try:
