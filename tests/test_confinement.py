@@ -477,3 +477,21 @@ def test_no_worker_leaves_sysv_objects_or_keys():
         if uid.strip() == str(NOBODY):
             keys = int(counts.split()[1].split("/")[0])
             assert keys <= 2, f"the worker user holds {keys - 2} key(s) of its own: {line}"
+
+
+def test_a_zygote_leaves_no_folder_and_no_cgroup(tmp_path):
+    """Its scratch folder (a mount point in its own namespace) and its memory cgroup go
+    when the Sandbox closes."""
+    from autograder.sandbox.cgroup import _candidates
+
+    submission = tmp_path / "regression.py"
+    submission.write_text(PEEKER)
+    tmp_path.chmod(0o755)
+    submission.chmod(0o644)
+    with _probe_sandbox() as sandbox:
+        assert sandbox.run(submission, "regression", "peek_call").ok
+        scratch = Path(sandbox._ready()["scratch"])
+        cgroups = [parent / f"autograder-{sandbox._proc.pid}" for _, parent in _candidates()]
+        assert scratch.is_dir()
+    assert not scratch.exists(), f"{scratch} outlived its zygote"
+    assert not [c for c in cgroups if c.exists()], "a memory cgroup outlived its zygote"
