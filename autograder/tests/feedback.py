@@ -154,9 +154,10 @@ def _described_ok(value: Any) -> bool:
     return True
 
 
-MALFORMED = ("What came back from {what} is not what this test's own code sends: the "
-             "submission changed torch or the grader's code in its worker, or returned an "
-             "object that does. Use plain tensor operations, and leave torch as it is.")
+MALFORMED = ("What came back from {what} is not what this test's own code sends, so it cannot "
+             "be judged. That happens when a submission changes torch or the grader's code in "
+             "its worker, or returns an object that does: use plain tensor operations, and "
+             "leave torch as it is.")
 
 
 # ---------------------------------------------------------------- a closed vocabulary
@@ -430,15 +431,16 @@ def loss_gradients_problem(out: dict, want: dict) -> str | None:
                     "loss from both t1 and t2 with torch operations, without .detach(), .data "
                     "or .item().")
         if desc["shape"] is None or math.prod(desc["shape"]) != 1:
-            return ("loss.backward() needs a single number, but mse() returned a tensor of "
-                    "many: average all the squared differences into one number.")
+            return ("loss.backward() needs a single number, but mse() returned a tensor that "
+                    "is not one: average all the squared differences into one number.")
         if line["backward_error"]:
             return (f"loss.backward() raised {error_name(line['backward_error'])} on mse()'s "
                     "result: build it with torch operations so that autograd can go back "
                     "through it.")
         gw, gb = line["grad_w"], line["grad_b"]
         if gw is None or gb is None:
-            return (f"No gradient reaches w and b through mse() when the predictions are "
+            names = "w and b" if gw is None and gb is None else "w" if gw is None else "b"
+            return (f"No gradient reaches {names} through mse() when the predictions are "
                     f"{argument}: compute the loss from both t1 and t2 with torch "
                     "operations, without .detach(), .data or .item().")
         if close(gw, want["grad_w"]) and close(gb, want["grad_b"]):
