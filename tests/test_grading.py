@@ -645,8 +645,9 @@ def test_broken_hidden_tests_stop_grading_with_the_reason(tmp_path):
     """A hidden test file that does not import is the course staff's fault: the Grader
     (if it runs the hidden tests when it starts, to settle its plan of calls) or every
     grade says so (with the file), never a score of zero for the student."""
-    tests = tmp_path / "tests"
+    tests = tmp_path / "autograder" / "tests"  # beside a copy of solutions/, as in the repo
     shutil.copytree(ROOT / "autograder" / "tests", tests)
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
     # a new file: pytest names hidden test modules by file name, and the process has
     # imported the real test_2_loss.py already
     (tests / "test_5_broken.py").write_text("def test_broken(:\n")
