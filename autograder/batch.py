@@ -233,7 +233,10 @@ def _read_metadata(metadata: Path) -> object:
     except NoSubmission as exc:
         raise BatchError(str(exc)) from None
     except yaml.YAMLError as exc:
-        raise BatchError(f"{clean(metadata, 300)} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        why = getattr(exc, "problem", None) or exc
+        raise BatchError(f"{clean(metadata, 300)} is not valid YAML: {why}{where}") from None
     except RecursionError:
         raise BatchError(f"{clean(metadata, 300)} is nested too deeply to be an export's "
                          "metadata") from None
