@@ -306,6 +306,14 @@ WRONG: dict[str, dict[str, str]] = {
     "forward on a detached copy of x and b": {"forward": "return w * x + b.detach()"},
     "forward through numpy": {
         "forward": "return torch.from_numpy(w.detach().numpy() * x.numpy() + b.detach().numpy())"},
+    "forward squeezes": {"forward": "return (w * x + b).squeeze()"},
+    "forward fakes a graph": {
+        "forward": "return (w * x + b).detach().requires_grad_(True)"},
+    "mse fakes a graph": {
+        "mse": "return torch.tensor(((t1 - t2) ** 2).mean().item(), requires_grad=True)"},
+    "update with weight decay": {
+        "update": "with torch.no_grad():\n    w -= lr * (w.grad + 0.01 * w)\n"
+                  "    b -= lr * (b.grad + 0.01 * b)\nw.grad.zero_()\nb.grad.zero_()"},
     "mse divides by len()": {"mse": "return ((t1 - t2) ** 2).sum() / len(t1)"},
     "mse over the last dimensions only": {"mse": "return ((t1 - t2) ** 2).mean(-1).mean(-1)"},
     "mse divides by the first two dimensions": {
