@@ -129,7 +129,7 @@ def locate(upload: Path, module: str) -> Located:
                            f"({names}). Upload only {wanted}.")
     located = Located(chosen, root=upload)
     beside = [p for p in scripts if p != chosen]
-    if chosen != named and chosen.name == wanted and beside:  # the assignment's tests/, say
+    if chosen.name == wanted and beside:  # the assignment's tests/ and conftest.py, say
         ignored = clean(", ".join(str(p.relative_to(upload)) for p in beside), 500)
         located.notes.append(f"Graded {located.name}; the other files ({ignored}) were ignored.")
     if chosen.name != wanted and chosen.suffix == ".py":
@@ -331,8 +331,11 @@ def notebook_module(data: bytes, name: str) -> Staged:
         starts[len(lines) + 1] = number
         runs.append((number, len(lines) + 1, source))
         lines += _NEWLINE.split(source)
+    # display() and the runner under a file name of their own: a line a worker reports
+    # in this module's file is then always a line of a cell
+    runner = f"{_DISPLAY}\n{inspect.getsource(_run_cells)}"
     module = (f"# The notebook {name!r}, as the autograder runs it: each code cell in turn.\n"
-              f"{_DISPLAY}\n{inspect.getsource(_run_cells)}\n"
+              f"exec(compile({runner!r}, '<notebook runner>', 'exec'))\n"
               f"{_SKIPPED} = _run_cells(__file__, {runs!r}, {CELL_SECONDS!r}, {CELLS_SECONDS!r})\n"
               "del _run_cells\n")
     return Staged(module.encode(), [clean(line, 300) for line in lines], starts)
