@@ -68,12 +68,6 @@ class MemoryCgroup:
         """Move the calling process (the zygote) into the cgroup."""
         _write(self.folder / "cgroup.procs", str(os.getpid()))
 
-    @staticmethod
-    def first_to_go() -> None:
-        """Make the calling process (a worker, born in the cgroup) the OOM killer's first
-        choice; it inherited the zygote's exemption."""
-        _write(Path("/proc/self/oom_score_adj"), "1000")
-
     def leave(self) -> None:
         """Move the calling process (the zygote, at its end) back to where it came from,
         so the cgroup can be removed."""

@@ -87,32 +87,48 @@ class Isolation:
     _refused: dict[str, str] = field(default_factory=dict)  # namespace: why not
 
     @classmethod
-    def probe(cls, limits: Limits, keep: str, secrets: list[str] = (),
-              free: int | None = None) -> Isolation:
-        """Turn on every layer this machine allows. `keep` is the zygote's scratch folder,
-        which stays visible when the world-writable folders are covered; `secrets` are
-        folders no worker may see (hidden where a mount namespace can be made); `free`
-        the memory still free (free_memory()), which the memory cgroup fits into."""
-        iso = cls(None, None, 0, readable_roots())
+    def begin(cls) -> Isolation:
+        """What is best done while the zygote is small (each forks a helper, a fork of a
+        process that has imported torch costs ~40 ms): the user to switch to, a user
+        namespace where namespaces need one, and whether the seccomp filter loads."""
+        iso = cls(None, None, 0, [])
         iso._user()
         if os.geteuid() != 0:
             iso.missing.append("not root: workers run as the grading user")
-        if iso.uid is not None or os.geteuid() != 0:
-            iso._namespaces(keep, secrets)
-        iso._landlock_probe()
+        if (iso.uid is not None or os.geteuid() != 0) and not _has_capabilities(_CAP_SYS_ADMIN):
+            iso._user_namespace()
         iso._seccomp_probe()
-        iso._cgroup(limits, free)
-        iso._name_refused_namespaces()
-        if iso.uid is None and not iso.mount_namespace and not iso.landlock_abi:
-            iso.missing.append("workers run as the grading user with neither Landlock nor a "
-                               "mount namespace: they can read what the grader can (the "
-                               "hidden tests too), and files they leave in /tmp or /dev/shm "
-                               "outlive them")
-        if iso.uid is not None and not iso.mount_namespace and not iso.landlock_abi:
-            iso.to_clean = [d for d in WORLD_WRITABLE if os.path.isdir(d)]
-            iso.missing.append("neither a mount namespace nor Landlock: /tmp, /dev/shm and "
-                               f"the like are writable by '{SANDBOX_USER}'; what a worker "
-                               "leaves there is removed after it")
+        return iso
+
+    def finish(self, limits: Limits, keep: str, secrets: list[str] = (),
+               free: int | None = None) -> None:
+        """Turn on every other layer this machine allows, once the zygote has imported
+        what workers need. `keep` is the zygote's scratch folder, which stays visible in
+        the private root; `secrets` are folders no worker may see; `free` the memory still
+        free (free_memory()), which the memory cgroup fits into."""
+        self.roots = readable_roots()
+        if self.uid is not None or os.geteuid() != 0:
+            self._namespaces(keep, secrets)
+        self._landlock_probe()
+        self._cgroup(limits, free)
+        self._name_refused_namespaces()
+        if self.uid is None and not self.mount_namespace and not self.landlock_abi:
+            self.missing.append("workers run as the grading user with neither Landlock nor a "
+                                "mount namespace: they can read what the grader can (the "
+                                "hidden tests too), and files they leave in /tmp or /dev/shm "
+                                "outlive them")
+        if self.uid is not None and not self.mount_namespace and not self.landlock_abi:
+            self.to_clean = [d for d in WORLD_WRITABLE if os.path.isdir(d)]
+            self.missing.append("neither a mount namespace nor Landlock: /tmp, /dev/shm and "
+                                f"the like are writable by '{SANDBOX_USER}'; what a worker "
+                                "leaves there is removed after it")
+
+    @classmethod
+    def probe(cls, limits: Limits, keep: str, secrets: list[str] = (),
+              free: int | None = None) -> Isolation:
+        """begin() and finish() at once."""
+        iso = cls.begin()
+        iso.finish(limits, keep, secrets, free)
         return iso
 
     def _user(self) -> None:
@@ -136,8 +152,6 @@ class Isolation:
         CAP_SYS_ADMIN (not root, or a container's root) they are made inside a user
         namespace of the zygote's own, where the kernel allows one. Without a mount
         namespace, the worker reaches Python through descriptors opened here."""
-        if not _has_capabilities(_CAP_SYS_ADMIN):
-            self._user_namespace()
         made = []
         for name, flag in (("network", _CLONE_NEWNET), ("IPC", _CLONE_NEWIPC)):
             if _libc.unshare(flag) == 0:
@@ -523,8 +537,7 @@ def confine(iso: Isolation, limits: Limits, scratch: Path, baseline_vm: int) -> 
     limits and the Landlock rules while still root (the rules open Python's folders by
     path), then the user switch, no_new_privs, Landlock, and the seccomp filter last
     (it refuses what the steps before it use)."""
-    if iso.cgroup is not None:
-        iso.cgroup.first_to_go()
+    _first_to_go()
     _set_limits(limits, baseline_vm)
     ruleset = _landlock_rules(iso.landlock_abi, iso.roots, str(scratch)) if iso.landlock_abi \
         else None
@@ -544,6 +557,20 @@ def confine(iso: Isolation, limits: Limits, scratch: Path, baseline_vm: int) -> 
         _drop_capabilities()
     if iso.seccomp is not None:
         seccomp.install(iso.seccomp)
+
+
+def _first_to_go() -> None:
+    """Make this worker the OOM killer's first choice (it inherited the zygote's score):
+    whether its own memory cgroup or the container's runs out, the worker is the one
+    ended, never the judge or the zygote, so results are always written."""
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def _drop_capabilities() -> None:

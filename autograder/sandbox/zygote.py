@@ -35,6 +35,9 @@ def main() -> None:
     scenarios_path, limits_json = sys.argv[1], sys.argv[2]
     os.dup2(2, 1)  # stray prints from imports go to stderr, never into the protocol
     os.umask(0o022)  # the folders made here for workers open to them, whatever the TA's umask
+    from autograder.sandbox.confine import Isolation, fit_memory, free_memory
+
+    iso = Isolation.begin()  # before torch: its helper processes fork a small process
     import numpy  # noqa: F401  (imported while we may: a worker cannot read site-packages lazily if confined later)
     import torch
 
@@ -43,7 +46,6 @@ def main() -> None:
 
     from autograder.limits import Limits
     from autograder.sandbox import child
-    from autograder.sandbox.confine import Isolation, fit_memory, free_memory
 
     limits = Limits(**json.loads(limits_json))
     free = free_memory()  # torch is imported: what is free now is what workers may share
@@ -53,7 +55,7 @@ def main() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     scenarios = child.load_scenarios(Path(scenarios_path))
     base = Path(tempfile.mkdtemp(prefix="sandbox-"))  # every worker's scratch folder is in it
-    iso = Isolation.probe(limits, str(base), _secret_folders(Path(scenarios_path)), free)
+    iso.finish(limits, str(base), _secret_folders(Path(scenarios_path)), free)
     if lowered:
         iso.missing.append(lowered)
     if iso.scratch_in_memory():
