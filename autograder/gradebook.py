@@ -11,8 +11,8 @@ by guess: a submission that matches no one, or several, is left unmatched and sa
 Exports (next to the gradebook):
 - `canvas.csv`: Canvas's gradebook import layout (Student, ID, SIS User ID, SIS Login
   ID, Section, then one column "Assignment (id)"), with a Points Possible row.
-- `gradescope.csv`: Name, SID, Email, Total Score, Max Points, the columns Gradescope's
-  own score export and roster use, matched by email (or SID).
+- `gradescope.csv`: Name, SID, Email, Total Score, Max Points: the column names of
+  Gradescope's roster (Email identifies a student) and of its own grade export.
 """
 
 from __future__ import annotations
