@@ -127,7 +127,7 @@ RATIO_FROM = 10_000_000
 MAX_NAME_BYTES = 255  # one part of a path: what a Linux file system takes
 MAX_KEY_BYTES = 200  # a submission's name, which names its files in the output folder
 MAX_SUBMITTERS = 50  # people on one submission
-MAX_METADATA_BYTES = 50_000_000
+MAX_METADATA_BYTES = 5_000_000  # 5,000 submissions take <1 MB; YAML is read at ~0.2 MB/s
 
 
 def _check_members(archive: Path, members: list[zipfile.ZipInfo], names: list[PurePosixPath],
