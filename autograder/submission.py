@@ -253,10 +253,12 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
-def upload_digest(upload: Path, cap: int = MAX_NOTEBOOK_BYTES) -> bytes:
+def upload_digest(upload: Path, cap: int = MAX_NOTEBOOK_BYTES,
+                  budget: int = 5 * MAX_NOTEBOOK_BYTES) -> bytes:
     """A digest of everything in an upload, for a batch to tell whether it changed, read
-    the same safe way (no link followed, no blocking open, at most `cap` bytes a file):
-    a link counts by its target's name, a special file by its kind."""
+    the same safe way (no link followed, no blocking open): a link counts by its target's
+    name, a special file by its kind, a file by its bytes, or (over `cap`, or once
+    `budget` bytes were read: a data set uploaded along) by its size and time."""
     digest = hashlib.sha256()
     try:
         top = upload.lstat()
@@ -280,7 +282,10 @@ def upload_digest(upload: Path, cap: int = MAX_NOTEBOOK_BYTES) -> bytes:
                 digest.update(b"link:" + os.fsencode(os.readlink(path)))
             elif not stat.S_ISREG(info.st_mode):
                 digest.update(f"special:{stat.S_IFMT(info.st_mode)}".encode())
+            elif info.st_size > min(cap, budget):
+                digest.update(f"file:{info.st_size}:{info.st_mtime_ns}".encode())
             else:
+                budget -= info.st_size
                 digest.update(hashlib.sha256(read_regular(root, PurePosixPath(relative),
                                                           cap)).digest())
         except (OSError, NoSubmission) as exc:

@@ -40,7 +40,7 @@ from autograder.results import (
 from autograder.results import (
     TestResult as OneTest,
 )
-from autograder.submission import NoSubmission, notebook_module
+from autograder.submission import NoSubmission, notebook_module, upload_digest
 from autograder.text import clean
 from release import gradescope, gradescope_test
 
@@ -623,3 +623,25 @@ def test_clean_gives_safe_text_and_is_idempotent(text, limit):
     assert all(ch in "\n\t" or not (ord(ch) < 32 or 0x7f <= ord(ch) <= 0x9f) for ch in cleaned)
     assert limit is None or len(cleaned) <= max(limit, len(" [...cut]"))
     assert clean(cleaned, limit) == cleaned
+
+
+def test_the_batch_fingerprint_follows_no_link_and_sees_each_change(tmp_path):
+    """What a resumed batch compares (batch.fingerprint): read like an upload, yet every
+    change shows, a link's target name and a large file's size included."""
+    (tmp_path / "regression.py").write_text("x = 1\n")
+    (tmp_path / "link.py").symlink_to(REFERENCE)
+    os.mkfifo(tmp_path / "pipe.py")
+    with open(tmp_path / "data.bin", "wb") as f:
+        f.truncate(30_000_000)  # over the cap: counted by size and time
+    seen = {upload_digest(tmp_path)}
+    changes = [lambda: (tmp_path / "regression.py").write_text("x = 2\n"),
+               lambda: ((tmp_path / "link.py").unlink(),
+                        (tmp_path / "link.py").symlink_to(SKELETON)),
+               lambda: os.truncate(tmp_path / "data.bin", 30_000_001),
+               lambda: (tmp_path / "pipe.py").unlink()]
+    for change in changes:
+        change()
+        digest = upload_digest(tmp_path)
+        assert digest not in seen
+        seen.add(digest)
+    assert upload_digest(tmp_path) in seen  # nothing changed: the same
