@@ -83,8 +83,6 @@ class Hidden:
     forward: list[dict]  # x (0-d to 3-d), w, b, dtype
     loss: list[dict]  # t1, t2 (1-d to 3-d), dtype
     gradients: dict  # x, y, w, b: the line's gradients through mse()
-    update: dict  # x, y, w, b, lr: one step, for the in-place checks
-    learning_rates: list[dict]  # x, y, w, b, lr: one step each, lr far from 1e-4
     trajectory: dict  # x, y, w, b, lr, steps
 
 
@@ -113,8 +111,6 @@ def hidden_inputs(seed: int = SEED) -> Hidden:
         return {"x": _vector(rng, n, -3, 3), "y": _vector(rng, n, -9, 9),
                 **params(-2.5, 2.5)}
 
-    update = {**small_data(6), "lr": 0.02}
-    learning_rates = [{**small_data(5), "lr": 0.03}, {**small_data(7), "lr": 0.007}]
     trajectory = {**small_data(6), "lr": 0.05, "steps": 4}
 
     def matrix(*shape: int, low: float = -60, high: float = 60) -> list:
@@ -142,7 +138,7 @@ def hidden_inputs(seed: int = SEED) -> Hidden:
     ]
     for case in forward + loss:
         case.setdefault("dtype", "float32")
-    return Hidden(forward, loss, gradients, update, learning_rates, trajectory)
+    return Hidden(forward, loss, gradients, trajectory)
 
 
 # ---------------------------------------------------------------- the reference answers
@@ -268,7 +264,7 @@ def all_hidden_numbers(seed: int = SEED) -> list[float]:
         add(loss(ref, **case))
     add(h.gradients)
     add(gradients(ref, **h.gradients))
-    for case in (h.update, *h.learning_rates, h.trajectory):
+    for case in (h.trajectory,):
         add(case)
         steps = case.get("steps", 1)
         data = {k: case[k] for k in ("x", "y", "w", "b", "lr")}

@@ -28,6 +28,7 @@ def test_predict_from_20(submission, reference):
 def test_predictions_on_the_inputs(submission, reference):
     """2. forward(): predictions on the lecture's inputs ([-50, 10, 60, 90, 130]); public test q2"""
     _check_lecture(submission, reference, LECTURE["inputs"])
+    _check_lecture(submission, reference, [[x] for x in LECTURE["inputs"]])
 
 
 @pytest.mark.points(1)
