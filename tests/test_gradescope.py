@@ -159,8 +159,9 @@ def test_regression_py_uploaded_with_the_assignments_own_files_is_graded(archive
     wall = time.monotonic() - started
     most = sum(t["max_score"] for t in data["tests"])
     assert most > 0 and data["score"] == most, data
-    if where != "at the top":
-        assert "assignment/regression.py" in data["output"] and "ignored" in data["output"]
+    graded = "regression.py" if where == "at the top" else "assignment/regression.py"
+    assert f"Graded {graded}; the other files (" in data["output"], data["output"]
+    assert "conftest.py" in data["output"] and "were ignored" in data["output"]
     # execution_time is the whole run: Python's and torch's start-up, the zygote's, the
     # judge's; not only the tests (a bound on a reported duration, not a speed claim)
     assert wall - 1.0 <= data["execution_time"] <= wall
