@@ -110,18 +110,22 @@ class Submission:
     _done: dict[Call, Outcome] = field(default_factory=dict)
     _pending: list[Call] = field(default_factory=list)  # planned, no outcome yet
     _alone: set[Call] = field(default_factory=set)  # to run only first in a worker
+    _logged: set[Call] = field(default_factory=set)
 
     def run(self, scenario: str, **args: Any) -> Outcome:
+        """The outcome of one call. A call asked again (two tests may make the same one)
+        gets the same outcome: one answer per call in a grading, and no second worker."""
         call = (scenario, json.dumps(args, sort_keys=True))
         if call in self._pending:  # (a call with an outcome is no longer pending)
             self._run_group(call)
-        outcome = self._done.pop(call, None)
-        if outcome is None:
-            outcome = self.sandbox.run(self.path, self.module, scenario, **args)
+        if call not in self._done:
+            self._done[call] = self.sandbox.run(self.path, self.module, scenario, **args)
             # (the import check is not planned: a plan's first group tells that too)
             if self.recorder is not None and scenario != IMPORT_ONLY:
                 self.recorder.learn(call, visible=self.public)
-        if outcome.output:
+        outcome = self._done[call]
+        if outcome.output and call not in self._logged:
+            self._logged.add(call)
             self.log.append(f"[{scenario}] {outcome.output}")
         return outcome
 
