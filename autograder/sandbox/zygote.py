@@ -54,13 +54,13 @@ def main() -> None:
     # guard's snapshot of the signal handlers, which workers are put back to
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     scenarios = child.load_scenarios(Path(scenarios_path))
-    base = Path(tempfile.mkdtemp(prefix="sandbox-"))  # every worker's scratch folder is in it
+    base = _scratch_base(tempfile.gettempdir())  # every worker's scratch folder is in it
     iso.finish(limits, str(base), _secret_folders(Path(scenarios_path)), free)
     if lowered:
         iso.missing.append(lowered)
     if iso.scratch_in_memory():
         base.rmdir()
-        base = Path(tempfile.mkdtemp(prefix="sandbox-", dir="/dev/shm"))
+        base = _scratch_base("/dev/shm")
     if iso.uid is not None:
         os.chmod(base, 0o711)  # the worker may pass through to its own folder, no more
     # Everything imported so far is shared with every worker, copy-on-write. Freezing it
@@ -81,6 +81,19 @@ def main() -> None:
         shutil.rmtree(base, ignore_errors=True)
         if iso.cgroup is not None:
             iso.cgroup.remove()
+
+
+def _scratch_base(parent: str) -> Path:
+    """A new scratch folder for this zygote's workers, named after its pid; and those of
+    zygotes that are gone (killed before their judge could remove them) are removed."""
+    for stale in Path(parent).glob("sandbox-*-*"):
+        try:
+            os.kill(int(stale.name.split("-")[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except (ValueError, OSError):
+            pass  # not one of ours, or a live zygote of another user
+    return Path(tempfile.mkdtemp(prefix=f"sandbox-{os.getpid()}-", dir=parent))
 
 
 def _secret_folders(scenarios: Path) -> list[str]:
