@@ -181,3 +181,24 @@ def test_a_throttled_container_judges_cpu_time_not_the_wall_clock(work):
     spin, loop = result["outcomes"]
     assert spin[0] == "ok", spin
     assert loop[0] == "cpu" and "2 seconds of CPU time" in loop[2], loop
+
+
+def test_without_pidfd_open_grading_goes_on(work):
+    """A kernel or container profile that refuses pidfd_open: the zygote waits for its
+    workers by polling instead, and still ends one that outlives the wall clock."""
+    refuse = textwrap.dedent("""
+        import errno, os, sys
+        import pyseccomp
+        rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+        rules.add_rule(pyseccomp.ERRNO(errno.EPERM), "pidfd_open")
+        rules.load()
+        os.execv(sys.argv[1], sys.argv[1:])
+    """)
+    limits = Limits(cpu_seconds=5, wall_seconds=1)
+    done = subprocess.run([sys.executable, "-c", refuse,
+                           *_grader(work, [{"mode": "done"}, {"mode": "sleep"}], limits)],
+                          capture_output=True, text=True, timeout=300, cwd="/")
+    assert done.returncode == 0, done.stderr[-3000:]
+    quick, sleeper = json.loads(done.stdout.strip().splitlines()[-1])["outcomes"]
+    assert quick[0] == "ok", quick
+    assert sleeper[0] == "timeout" and "wall-clock" in sleeper[2], sleeper
