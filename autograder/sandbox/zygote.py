@@ -103,7 +103,7 @@ def _secret_folders(scenarios: Path) -> list[str]:
     found = [str(folder)]
     try:
         try:
-            import tomllib
+            import tomllib  # novermin: on Python 3.10, tomli below
         except ImportError:  # Python 3.10
             import tomli as tomllib
         with open(folder / "homework.toml", "rb") as f:
