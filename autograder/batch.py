@@ -612,8 +612,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:  # the gradebook still lists everyone: the others as saved before
         saved = {e.key: r for e in entries if (r := _load(out / "results" / f"{e.key}.json"))}
         records = {**saved, **records}
+        sys.stdout.reconfigure(errors="backslashreplace")  # a terminal that is not UTF-8
         for entry in chosen:
-            print((out / "feedback" / f"{entry.key}.txt").read_text())
+            print((out / "feedback" / f"{entry.key}.txt").read_text(encoding="utf-8"))
     book = args.gradebook or out / "gradebook.csv"
     feedback = out / "feedback"
     absent = matching.absent if matching else []

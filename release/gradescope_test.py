@@ -42,10 +42,11 @@ def lay_out(root: Path, archive: Path, submission: Path) -> None:
     unzip(archive, root / "source")
     (root / "results").mkdir()
     if submission.is_dir():
-        shutil.copytree(submission, root / "submission")
+        # links stay links, as in a real upload: the autograder must refuse them itself
+        shutil.copytree(submission, root / "submission", symlinks=True)
     else:
         (root / "submission").mkdir()
-        shutil.copy2(submission, root / "submission" / submission.name)
+        shutil.copy2(submission, root / "submission" / submission.name, follow_symlinks=False)
 
 
 def run(submission: Path, results: Path | None = None, python: str = sys.executable,
