@@ -495,3 +495,25 @@ def test_a_zygote_leaves_no_folder_and_no_cgroup(tmp_path):
         assert scratch.is_dir()
     assert not scratch.exists(), f"{scratch} outlived its zygote"
     assert not [c for c in cgroups if c.exists()], "a memory cgroup outlived its zygote"
+
+
+def test_without_pyseccomp_a_zygote_says_so_and_confines_the_rest():
+    """Where pyseccomp (or the libseccomp it wraps) cannot be imported: no filter, a note
+    that says why, and the other layers as before. (A kernel that refuses the filter is
+    the matrix's "no seccomp" cell.)"""
+    check = textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        sys.modules["pyseccomp"] = None  # what `import pyseccomp` meets without it
+        from autograder.sandbox.confine import Isolation
+        iso = Isolation.begin()
+        print(json.dumps({{"seccomp": iso.seccomp is not None, "missing": iso.missing,
+                          "layers": iso.layers}}))
+    """)
+    done = subprocess.run([PYTHON, "-c", check], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout)
+    assert not found["seccomp"] and "seccomp" not in found["layers"]
+    assert any("no seccomp filter (libseccomp unavailable" in m for m in found["missing"])
+    if ROOT_GRADER:
+        assert "user nobody" in found["layers"]
