@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import exit_now
-from autograder.judge import HiddenTests, Submission, settle_plan
+from autograder.judge import Answers, HiddenTests, Submission, settle_plan
 from autograder.limits import DEFAULT_LIMITS, Limits
 from autograder.results import GradingResult, bounded, report, write_results_json
 from autograder.sandbox import Sandbox
@@ -51,16 +51,21 @@ class Homework:
 
 
 class Grader:
-    """A judge with its own pre-started sandbox."""
+    """A judge with its own pre-started sandbox. With `live_answers`, the hidden tests'
+    expected answers are computed here (with torch) rather than read from answers.json:
+    the package's tests compare the two."""
 
-    def __init__(self, homework: Homework | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, homework: Homework | None = None, limits: Limits = DEFAULT_LIMITS,
+                 *, live_answers: bool = False) -> None:
         self.homework = homework or Homework.load()
         _protect(self.homework.secrets)
         self.sandbox = Sandbox(self.homework.scenarios, limits)
-        self.hidden = HiddenTests(self.homework.tests)  # collects while the zygote starts
+        # collects while the zygote starts
+        self.hidden = HiddenTests(self.homework.tests, Answers(live=live_answers))
         self._staging = tempfile.TemporaryDirectory(prefix="grader-")
         # the hidden tests' scenario calls, learnt once from them (and again when they
-        # change): every submission runs them in one worker, in one order (judge.Plan)
+        # change): every submission runs them in one worker, in one order (judge.Plan);
+        # and their expected answers, learnt with them (judge.Answers)
         self._plan = settle_plan(self.homework.tests, self.homework.secrets,
                                  self.homework.module, self.sandbox, self.hidden)
 

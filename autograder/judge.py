@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import concurrent.futures
 import contextlib
+import copy
 import fcntl
 import hashlib
 import io
@@ -20,7 +21,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -39,6 +40,38 @@ class Feedback(AssertionError):
 def fail(message: str) -> NoReturn:
     """Fail the current test with feedback the student will read."""
     raise Feedback(message)
+
+
+class Answers:
+    """The hidden tests' expected answers (the reference's, and the usual mistakes'), as
+    plain JSON data keyed by what they answer. They depend only on the hidden tests and
+    the reference, so they are computed once, when the plan is settled (settle_plan), and
+    saved with it: a grading then reads them, and the judge needs nothing that computes
+    them (torch; one torch import per grading, in the zygote). An answer not known is
+    computed when asked (`live`: every answer is) and kept for the next grading."""
+
+    def __init__(self, known: dict[str, Any] | None = None, *, live: bool = False) -> None:
+        self.known: dict[str, Any] = dict(known or {})
+        self.live = live
+        self.computed: list[str] = []  # the keys computed in this process, not read
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The answer for `key` (a copy: no test can change another's)."""
+        if key not in self.known:
+            value = compute()
+            self.known[key] = value if self.live else json.loads(json.dumps(value))
+            self.computed.append(key)
+        return copy.deepcopy(self.known[key])
+
+
+def expected(key: str, compute: Callable[[], Any]) -> Any:
+    """An expected answer for a hidden test: the grading's Answers, or outside a grading
+    (the package's own tests), the process's own, computed when asked."""
+    return (_grading_answers or _process_answers).get(key, compute)
+
+
+_process_answers = Answers()
+_grading_answers: Answers | None = None  # set while a grading runs (under _PYTEST)
 
 
 Call = tuple[str, str]  # a scenario's name and its arguments as canonical JSON
@@ -204,8 +237,9 @@ class HiddenTests:
     loop (pytest_runtestloop below) takes one submission at a time from `grade` and runs
     every test on it, through pytest's own run protocol (setup, call, teardown, hooks)."""
 
-    def __init__(self, tests: Path) -> None:
+    def __init__(self, tests: Path, answers: Answers | None = None) -> None:
         self.tests = tests
+        self.answers = answers or Answers()  # settle_plan gives it the saved ones
         self._jobs: queue.SimpleQueue[tuple[Submission, str | None] | None] = queue.SimpleQueue()
         self._answers: queue.SimpleQueue[GradingResult | BaseException] = queue.SimpleQueue()
         self._ended: BaseException | None = None
@@ -282,14 +316,19 @@ class HiddenTests:
 
     def _run(self, items: list[pytest.Item], submission: Submission,
              failure: str | None) -> GradingResult:
+        global _grading_answers
         started = time.monotonic()
+        _grading_answers = self.answers
         self._submission, self._results = submission, []
         self._import_failure, self._sandbox_error = failure, None
         if not failure:
             self._start_import_check()
-        with contextlib.redirect_stdout(io.StringIO()):
-            for item, nextitem in zip(items, [*items[1:], None], strict=True):
-                item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                for item, nextitem in zip(items, [*items[1:], None], strict=True):
+                    item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        finally:
+            _grading_answers = None
         self._finish_import_check()  # if no test asked for the submission
         if self._sandbox_error:
             raise self._sandbox_error
@@ -380,19 +419,21 @@ class HiddenTests:
         )
 
 
-# --- the plan, learnt from the hidden tests and kept with them -----------------------------
+# --- the plan and the answers, learnt from the hidden tests and kept with them -------------
 
 PLAN_FILE = "plan.json"  # in the hidden tests' folder: a secret, like the inputs it holds
+ANSWERS_FILE = "answers.json"  # beside it: the expected answers (Answers), as secret
+_LEARNT = {PLAN_FILE, ANSWERS_FILE}
 
 
 def plan_key(secrets: tuple[Path, ...]) -> str:
-    """Changes when anything the plan is learnt from changes: the hidden tests, the
-    reference (the secret folders' files) or this judge."""
+    """Changes when anything the plan and the answers are learnt from changes: the hidden
+    tests, the reference (the secret folders' files) or this judge."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for folder in secrets:
         for path in sorted(folder.rglob("*")):
             relative = path.relative_to(folder)
-            if (not path.is_file() or relative.as_posix() == PLAN_FILE
+            if (not path.is_file() or relative.as_posix() in _LEARNT
                     or any(p.startswith(".") or p == "__pycache__" for p in relative.parts)):
                 continue
             digest.update(f"{folder.name}/{relative.as_posix()}".encode() + b"\0")
@@ -400,25 +441,54 @@ def plan_key(secrets: tuple[Path, ...]) -> str:
     return digest.hexdigest()
 
 
-def stored_plan(tests: Path, secrets: tuple[Path, ...]) -> Plan | None:
-    """The plan saved with the hidden tests, if it was learnt from them as they are now."""
+def _stored(tests: Path, name: str, key: str) -> dict | None:
     try:
-        data = json.loads((tests / PLAN_FILE).read_text())
-        return Plan.from_json(data) if data.get("key") == plan_key(secrets) else None
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads((tests / name).read_text())
+        return data if isinstance(data, dict) and data.get("key") == key else None
+    except (OSError, ValueError):
         return None
+
+
+def stored_plan(tests: Path, secrets: tuple[Path, ...], key: str | None = None) -> Plan | None:
+    """The plan saved with the hidden tests, if it was learnt from them as they are now."""
+    data = _stored(tests, PLAN_FILE, key or plan_key(secrets))
+    try:
+        return Plan.from_json(data) if data is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def stored_answers(tests: Path, secrets: tuple[Path, ...], key: str | None = None
+                   ) -> Answers | None:
+    """The expected answers saved with the hidden tests, if computed from them as they
+    are now."""
+    data = _stored(tests, ANSWERS_FILE, key or plan_key(secrets))
+    known = data.get("answers") if data is not None else None
+    return Answers(known) if isinstance(known, dict) else None
+
+
+def settled(tests: Path, secrets: tuple[Path, ...]) -> bool:
+    """Whether the saved plan and answers are both those of the hidden tests as they are."""
+    key = plan_key(secrets)
+    return stored_plan(tests, secrets, key) is not None and \
+        stored_answers(tests, secrets, key) is not None
 
 
 def settle_plan(tests: Path, secrets: tuple[Path, ...], module: str, sandbox: Sandbox,
                 hidden: HiddenTests) -> Plan:
-    """The plan every grading follows: the saved one, or, when it is missing or stale,
-    learnt now by grading the reference (the `module`.py in a secret folder) with every
-    call alone (the same calls on every machine: each test that passes makes all its
-    calls) and saved. Graders in several processes (grade-all) take turns here, so the
-    plan is learnt once."""
+    """The plan every grading follows, and the expected answers it compares with (given to
+    `hidden`, unless its answers are computed live): the saved ones, or, when either is
+    missing or stale, learnt now by grading the reference (the `module`.py in a secret
+    folder) with every call alone (the same calls on every machine: each test that passes
+    makes all its calls; and every answer a test asks for), and saved. Only then does
+    the judge compute answers (import torch). Graders in several processes (grade-all)
+    take turns here, so the plan is learnt once."""
     with _locked(tests):
-        plan = stored_plan(tests, secrets)
-        if plan is not None:
+        key = plan_key(secrets)
+        plan, answers = stored_plan(tests, secrets, key), stored_answers(tests, secrets, key)
+        if plan is not None and answers is not None:
+            if not hidden.answers.live:
+                hidden.answers = answers
             return plan
         found = [folder / f"{module}.py" for folder in secrets
                  if (folder / f"{module}.py").is_file()]
@@ -427,6 +497,8 @@ def settle_plan(tests: Path, secrets: tuple[Path, ...], module: str, sandbox: Sa
                                     f"of homework.toml ({', '.join(map(str, secrets))})")
         reference = found[0]
         recorder = PlanRecorder()
+        if not hidden.answers.live:
+            hidden.answers = Answers()  # what the reference's grading asks: all of them
         source = reference.read_text()
         result = hidden.grade(Submission(reference, module, sandbox, source.splitlines(),
                                          recorder=recorder))
@@ -439,8 +511,10 @@ def settle_plan(tests: Path, secrets: tuple[Path, ...], module: str, sandbox: Sa
                   "saved. Fix the hidden tests or the reference.", file=sys.stderr)
             return plan
         with contextlib.suppress(OSError):  # a read-only copy of the tests: learnt each run
+            write_atomic(tests / ANSWERS_FILE, json.dumps(
+                {"key": key, "answers": hidden.answers.known}, sort_keys=True) + "\n")
             write_atomic(tests / PLAN_FILE, json.dumps(
-                {"key": plan_key(secrets), **plan.to_json()}, indent=1) + "\n")
+                {"key": key, **plan.to_json()}, indent=1) + "\n")
         return plan
 
 

@@ -9,8 +9,9 @@ its root. Besides those two it holds what grading needs and nothing else:
   import (followed through their imports), with the data files beside them;
 - the hidden tests' folder and the other secret folders homework.toml names (the
   reference solution), whole, with the plan of scenario calls learnt from them
-  (judge.Plan): refreshed here first when it is stale, so Gradescope's one run per
-  submission never learns it.
+  (judge.Plan) and their expected answers (judge.Answers): refreshed here first when
+  stale, so Gradescope's one run per submission never learns them, nor imports torch
+  in the judge.
 
 Not the package's own tests, TA-only tools (grade-all), .venv, build/ or caches. The zip
 is the same bytes for the same sources (fixed dates, sorted names).
@@ -121,17 +122,18 @@ def _wanted(path: Path, folder: Path) -> bool:
 
 
 def refresh_plan(root: Path = ROOT) -> None:
-    """Learn the plan of scenario calls now if the saved one is stale (judge.settle_plan),
-    and refuse to ship one learnt from a reference that fails the hidden tests."""
+    """Learn the plan of scenario calls and the expected answers now if the saved ones are
+    stale (judge.settle_plan), and refuse to ship them learnt from a reference that fails
+    the hidden tests."""
     from autograder.grade import Grader, Homework
-    from autograder.judge import stored_plan
+    from autograder.judge import settled
 
     homework = Homework.load(root / PACKAGE / "tests")
-    if stored_plan(homework.tests, homework.secrets) is not None:
+    if settled(homework.tests, homework.secrets):
         return
-    with Grader(homework):  # learns the plan, and saves it if the reference earns full marks
+    with Grader(homework):  # learns them, and saves them if the reference earns full marks
         pass
-    if stored_plan(homework.tests, homework.secrets) is None:
+    if not settled(homework.tests, homework.secrets):
         raise BuildError("the reference solution does not earn full marks on the hidden "
                          "tests (run `make grade`): fix them before building the autograder")
 

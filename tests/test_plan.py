@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from autograder.grade import Grader, Homework
-from autograder.judge import PLAN_FILE, Plan, PlanRecorder, plan_key, stored_plan
+from autograder.judge import ANSWERS_FILE, PLAN_FILE, Plan, PlanRecorder, plan_key, stored_plan
 from autograder.limits import Limits
 from autograder.sandbox.guard import Guard
 
@@ -233,11 +233,13 @@ def test_a_stale_plan_is_learnt_again_and_saved(tmp_path):
     assert stored_plan(tests, homework.secrets) == again
 
 
-def test_a_worker_cannot_read_the_plan(graders, tmp_path):
-    """The plan holds the hidden inputs: it is kept with the hidden tests, out of a
-    worker's reach. This submission is right, unless it can read the plan."""
+@pytest.mark.parametrize("name", [PLAN_FILE, ANSWERS_FILE])
+def test_a_worker_cannot_read_the_plan(graders, tmp_path, name):
+    """The plan holds the hidden inputs, and the answers beside it the reference's answers
+    on them: they are kept with the hidden tests, out of a worker's reach. This submission
+    is right, unless it can read them."""
     planned, _ = graders
-    plan = planned.homework.tests / PLAN_FILE
+    plan = planned.homework.tests / name
     assert plan.is_file()
     spy = tmp_path / "spy.py"
     spy.write_text(BASE + textwrap.dedent(f"""

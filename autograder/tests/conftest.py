@@ -1,9 +1,8 @@
 """Fixtures of the hidden tests, all in the trusted judge: the reference solution (loaded
-by path, never shipped to students) and the seeded hidden inputs."""
+by path, never shipped to students, and only when an answer is not in answers.json) and
+the seeded hidden inputs."""
 
 from __future__ import annotations
-
-from types import ModuleType
 
 import pytest
 
@@ -11,8 +10,8 @@ from autograder.tests import hidden
 
 
 @pytest.fixture(scope="session")
-def reference() -> ModuleType:
-    return hidden.load_reference()
+def reference() -> hidden.Reference:
+    return hidden.Reference()
 
 
 @pytest.fixture(scope="session")
