@@ -6,6 +6,7 @@ computed live with torch."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -54,9 +55,10 @@ def _steady(text: str) -> str:
 
 
 def _view(result) -> list:
+    """The notes, and every field of every test's result."""
     return [[_steady(note) for note in result.notes],
-            *[(t.test_id, t.score, t.max_score, _steady(t.feedback), t.visibility)
-              for t in result.tests]]
+            *[{name: _steady(value) if isinstance(value, str) else value
+               for name, value in dataclasses.asdict(test).items()} for test in result.tests]]
 
 
 @pytest.mark.parametrize("path", COMPARED, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -64,6 +66,7 @@ def test_saved_answers_grade_as_answers_computed_live(graders, path):
     saved, live = graders
     assert path.is_file()
     assert _view(saved.grade(path)) == _view(live.grade(path))
+    assert saved.hidden.answers.computed == []  # every answer it asked was saved
 
 
 def test_the_comparison_compares_the_two_ways(graders):
