@@ -155,3 +155,20 @@ def test_float32_rounds_as_a_float32_tensor_does():
     for value in values:
         assert hidden.float32(value) == torch.tensor(value, dtype=torch.float32).item(), value
     assert math.isnan(hidden.float32(math.nan))
+
+
+def test_the_command_gradescope_runs_imports_no_torch_in_the_judge(graders, tmp_path):
+    """`python -m autograder.grade FILE --results PATH`, as run_autograder starts it, under
+    -X importtime: every module the judge process imports is listed, and none is torch's."""
+    saved, _ = graders
+    assert settled(saved.homework.tests, saved.homework.secrets)
+    results = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "autograder.grade", str(REFERENCE),
+         "--results", str(results)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")]
+    assert "autograder.judge" in imported and "pytest" in imported  # the list is complete
+    assert [name for name in imported if name.split(".")[0] == "torch"] == []
+    assert json.loads(results.read_text())["score"] == 10
