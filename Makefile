@@ -24,8 +24,8 @@ student: $(READY) ## regenerate assignment/ from solutions/
 check: $(READY) ## what a student runs: the public tests against assignment/ (fail while stubbed)
 	cd assignment && $(abspath $(PY)) -m pytest -q
 
-grade: $(READY) ## grade SUBMISSION=path [RESULTS=path]; alone: the shipped examples
-	$(PY) -m autograder.grade $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS))
+grade: $(READY) ## grade SUBMISSION=path [RESULTS=path] [FORMAT=gradescope|prairielearn]; alone: the shipped examples
+	$(PY) -m autograder.grade $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS)) $(if $(FORMAT),--format $(FORMAT))
 
 grade-all: $(READY) ## grade SUBMISSIONS=dir-or-zip [ROSTER=csv] [ONLY=name] [ASSIGNMENT=name] [GRADEBOOK=csv] [JOBS=n] [OUT=dir] [REGRADE=1]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-all SUBMISSIONS=folder-or-export.zip"; exit 2; }

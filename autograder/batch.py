@@ -42,7 +42,7 @@ from autograder import exit_now
 from autograder import gradebook as people
 from autograder.class_report import write_report
 from autograder.progress import Progress
-from autograder.results import GradingResult, TestResult, report, write_atomic
+from autograder.results import GradingResult, TestResult, before_publishing, report, write_atomic
 from autograder.submission import NoSubmission, read_regular, upload_digest
 from autograder.text import clean
 
@@ -462,7 +462,13 @@ def _load(path: Path) -> dict | None:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) and "result" in record else None
+    if not (isinstance(record, dict) and "result" in record):
+        return None
+    try:
+        _revive(record["result"])
+    except (TypeError, KeyError, AttributeError):  # saved by an older engine: graded again
+        return None
+    return record
 
 
 def _revive(result: dict) -> GradingResult:
@@ -474,11 +480,9 @@ def _revive(result: dict) -> GradingResult:
 def _write_feedback(path: Path, entry: Entry, result: GradingResult) -> None:
     who = "; ".join(f"{s['name']} <{s['email']}>" if s["email"] else s["name"]
                     for s in entry.students) or entry.key
-    visible = dataclasses.replace(result, tests=[t for t in result.tests
-                                                 if t.visibility == "visible"])
     text = (f"Feedback for {who} (submission {entry.key})\n\n"
             "== What the student sees on Gradescope before grades are published ==\n"
-            f"{report(visible, staff=False)}\n\n"
+            f"{report(before_publishing(result), staff=False)}\n\n"
             "== Every test, with the hidden ones (for course staff) ==\n"
             f"{report(result, staff=True)}\n")
     write_atomic(path, text)

@@ -1,4 +1,4 @@
-"""Grade submissions: `python -m autograder.grade [SUBMISSION] [--results PATH]`.
+"""Grade submissions: `python -m autograder.grade [SUBMISSION] [--results PATH] [--format F]`.
 
 One code path for Gradescope, a TA's batch and a single run: a Grader owns one sandbox
 zygote and grades uploads one after another with the hidden tests.
@@ -18,7 +18,8 @@ from pathlib import Path
 from autograder import exit_now
 from autograder.judge import Answers, HiddenTests, Submission, settle_plan
 from autograder.limits import DEFAULT_LIMITS, Limits
-from autograder.results import GradingResult, bounded, report, write_results_json
+from autograder.platforms import DEFAULT, PLATFORMS
+from autograder.results import GradingResult, before_publishing, bounded, report
 from autograder.sandbox import Sandbox
 from autograder.sandbox.client import IMPORT_ONLY
 from autograder.submission import NoSubmission, Staged, locate, skipped_cell_notes
@@ -163,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submission", nargs="?", type=Path,
                         help="a regression.py, or a folder holding one; none: the examples")
-    parser.add_argument("--results", type=Path, help="where to write Gradescope's results.json")
+    parser.add_argument("--results", type=Path, help="where to write the platform's results.json")
+    parser.add_argument("--format", choices=sorted(PLATFORMS), default=DEFAULT,
+                        help=f"the platform whose results.json to write (default: {DEFAULT})")
     parser.add_argument("--student-view", action="store_true",
                         help="print only what the student may see")
     args = parser.parse_args(argv)
@@ -182,10 +185,14 @@ def main(argv: list[str] | None = None) -> int:
                       f"{result.score:>4g}/{result.max_score:g}  {result.seconds:5.2f} s")
             return 0
         result = grader.grade(args.submission)
+    platform = PLATFORMS[args.format]
     if args.results:  # first: whatever happens to the printing, the results are saved
-        write_results_json(result, args.results)
+        platform.write(result, args.results)
     sys.stdout.reconfigure(errors="backslashreplace")  # a terminal that is not UTF-8
-    print(report(result, staff=not args.student_view))
+    if platform.stdout_private:
+        print(report(result, staff=not args.student_view))
+    else:  # a platform that may show stdout to the student: only what is shown now
+        print(report(before_publishing(result), staff=False))
     if args.results:
         print(f"Wrote {args.results}")
     return 0

@@ -415,7 +415,7 @@ class HiddenTests:
         return TestResult(
             name=name, test_id=item.nodeid, max_score=points,
             score=points if passed else 0.0, feedback=feedback, detail=detail,
-            visibility="visible" if visible else "after_published",
+            shown_now=visible,
         )
 
 

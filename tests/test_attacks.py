@@ -32,7 +32,7 @@ from schema import validate_results
 
 from autograder.grade import HIDDEN_TESTS, ROOT, Grader
 from autograder.limits import Limits
-from autograder.results import write_results_json
+from autograder.platforms.gradescope import write as write_results_json
 from autograder.sandbox import Sandbox
 from release import gradescope_test
 

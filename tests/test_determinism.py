@@ -23,6 +23,7 @@ import pytest
 from autograder import results as graded
 from autograder.grade import Grader
 from autograder.judge import Plan
+from autograder.platforms.gradescope import to_gradescope
 from release import gradescope, gradescope_test
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ def view(results: dict) -> dict:
 
 
 def view_of(result: graded.GradingResult) -> dict:
-    return view(graded.to_gradescope(result))
+    return view(to_gradescope(result))
 
 
 @pytest.fixture(scope="module")

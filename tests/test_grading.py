@@ -25,7 +25,9 @@ import pytest
 
 from autograder.grade import Grader, Homework, examples
 from autograder.judge import Feedback
-from autograder.results import GradingResult, report, to_gradescope, write_results_json
+from autograder.platforms.gradescope import to_gradescope
+from autograder.platforms.gradescope import write as write_results_json
+from autograder.results import GradingResult, report
 from autograder.tests import feedback, hidden
 
 try:  # the package's Gradescope schema helper (tests/schema.py), when it is there
@@ -429,7 +431,7 @@ def test_reference_earns_every_point(grade):
     failed = {t.test_id: t.feedback + t.detail for t in result.tests if not t.passed}
     assert not failed
     assert (result.score, result.max_score) == (10, 10)
-    assert {name: (t.max_score, t.visibility == "visible")
+    assert {name: (t.max_score, t.shown_now)
             for name, t in graded.by_test().items()} == TESTS
     assert json.loads(graded.results_json)["score"] == 10
 
@@ -440,8 +442,8 @@ def test_points_and_visibility(grade):
     the student by its docstring."""
     tests = grade(SOLUTION).result.tests
     assert sum(t.max_score for t in tests) == 10
-    assert sum(t.max_score for t in tests if t.visibility == "visible") == 6.5
-    assert all(t.visibility in ("visible", "after_published") for t in tests)
+    assert sum(t.max_score for t in tests if t.shown_now) == 6.5
+    assert all(isinstance(t.shown_now, bool) for t in tests)
     assert all(not t.name.startswith("test_") for t in tests)
     assert len({t.name for t in tests}) == len(tests)
 
@@ -574,13 +576,13 @@ def test_no_hidden_number_reaches_a_student(grade, inline):
             assert not leaks(text, forbidden), (path.name, leaks(text, forbidden))
     # an exception class named after the inputs: in hidden tests only built-in names show
     named = grade(inline["names_errors_after_inputs"])
-    hidden_feedback = [t.feedback for t in named.result.tests if t.visibility != "visible"]
+    hidden_feedback = [t.feedback for t in named.result.tests if not t.shown_now]
     assert hidden_feedback and all("raised an exception" in f for f in hidden_feedback)
     assert "Leak" not in json.dumps([t.feedback for t in named.result.tests
-                                     if t.visibility != "visible"])
+                                     if not t.shown_now])
     # the line that raises, chosen by the submission: never shown in a hidden test
     lines = grade(inline["picks_the_line_that_raises"]).result
-    assert all("line" not in t.feedback for t in lines.tests if t.visibility != "visible")
+    assert all("line" not in t.feedback for t in lines.tests if not t.shown_now)
     # a returned object's class named after the inputs: its name never shows
     objects = grade(inline["returns_objects_named_after_inputs"]).result
     assert "Leak" not in json.dumps([t.feedback for t in objects.tests])

@@ -281,7 +281,7 @@ def grader():
 
 def test_every_public_question_is_named_by_a_visible_autograder_test(grader):
     result = grader.grade(SOLUTION)
-    visible = [test.name for test in result.tests if test.visibility == "visible"]
+    visible = [test.name for test in result.tests if test.shown_now]
     for question in QUESTIONS:
         assert any(re.search(rf"\b{question}\b", name) for name in visible), (question, visible)
 
@@ -294,6 +294,6 @@ def test_visible_autograder_tests_fail_the_same_mistakes_naming_the_same_cause(
     _, _, _, cause = MISTAKES[mistake]
     result = grader.grade(mistake_file(mistake, tmp_path))
     failed = {test.name: test.feedback for test in result.tests
-              if test.visibility == "visible" and test.score < test.max_score}
+              if test.shown_now and test.score < test.max_score}
     assert failed, f"every visible autograder test passes with: {mistake}"
     assert any(cause in feedback for feedback in failed.values()), failed

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from schema import validate_results
 
-from autograder.results import markdown
+from autograder.platforms.gradescope import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = {"forward", "mse", "update"}

@@ -30,11 +30,10 @@ from hypothesis import strategies as st
 from schema import validate_results
 
 from autograder import batch
+from autograder.platforms.gradescope import RESULTS_JSON_BYTES, gradescope_json
 from autograder.results import (
-    RESULTS_JSON_BYTES,
     GradingResult,
     bounded,
-    gradescope_json,
     report,
 )
 from autograder.results import (
@@ -600,7 +599,7 @@ def test_the_report_writers_always_give_clean_valid_capped_text(feedback, notes,
                                                                submission):
     tests = [OneTest(name=f"test {i}", test_id=f"t.py::test_{i}", score=0.0,
                         max_score=1.0, feedback=text, detail=text,
-                        visibility="visible" if i % 2 else "after_published")
+                        shown_now=bool(i % 2))
              for i, text in enumerate(feedback)]
     result = bounded(GradingResult(tests, 0.5, submission, notes, output))
     for staff in (True, False):
