@@ -208,3 +208,18 @@ def test_make_grade_writes_prairielearns_format(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     data = validate_prairielearn(json.loads(results.read_text()))
     assert 0 < data["score"] < 1
+
+
+def test_a_batch_record_saved_before_the_result_model_changed_is_graded_again(tmp_path):
+    """grade-all resumes from saved records: one in an older shape (Gradescope's
+    `visibility` in the core result) is not revived into a crash but graded again."""
+    from autograder import batch
+
+    test = {"name": "t", "test_id": "t.py::t", "score": 1.0, "max_score": 1.0,
+            "feedback": "", "detail": ""}
+    result = {"tests": [test], "seconds": 1.0, "submission": "s", "notes": [], "output": "",
+              "isolation": "", "ungradable": ""}
+    path = tmp_path / "record.json"
+    for shape, kept in (({"shown_now": True}, True), ({"visibility": "visible"}, False)):
+        path.write_text(json.dumps({"result": {**result, "tests": [{**test, **shape}]}}))
+        assert (batch._load(path) is not None) == kept

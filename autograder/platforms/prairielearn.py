@@ -1,7 +1,9 @@
 """PrairieLearn's external-grader results.json, as its docs ("External Grading",
 "Grading results") describe it: `score` from 0 to 1, `tests` with `points`,
 `max_points` and `message`, and `gradable: false` with `format_errors` for an upload
-that holds nothing to grade (no attempt is counted, no points given or taken).
+that holds nothing to grade (no attempt is counted, no points given or taken). A module
+that does not import (a syntax error) is graded, 0 with its message, as on Gradescope:
+the same upload earns the same score on either platform.
 
 PrairieLearn shows a result at once and has no "after grades are published", so tests
 that are hidden until then are folded into one entry: their points count in the score
