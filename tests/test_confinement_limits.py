@@ -153,10 +153,10 @@ def _grader(work: Path, calls: list[dict], limits: Limits | None = None) -> list
 def test_in_a_small_container_the_allowance_fits_and_the_worker_is_the_one_stopped(work):
     """A grader in a cgroup of 700 MB: the worker's allowance is lowered to what is free
     (less the grader's margin) and said so; a worker holding more is stopped with a message
-    naming that allowance; one holding less earns its answer; the grader lives on."""
+    naming that allowance; one holding most of it earns its answer; the grader lives on."""
     limit = 700 * 2**20
     result = _in_cgroup({"memory": {"memory.limit_in_bytes": str(limit)}},
-                        _grader(work, [{"mode": "hold", "mb": 500}, {"mode": "hold", "mb": 100},
+                        _grader(work, [{"mode": "hold", "mb": 500}, {"mode": "hold", "mb": 380},
                                        {"mode": "done"}]))
     allowance = result["memory_mb"]
     print(f"in 700 MB: the allowance is {allowance} MB; {result['missing']}")
@@ -164,7 +164,8 @@ def test_in_a_small_container_the_allowance_fits_and_the_worker_is_the_one_stopp
     assert any(f"may use {allowance} MB of memory, not 512" in m for m in result["missing"])
     too_much, fits, after = result["outcomes"]
     assert too_much[0] == "memory" and f"{allowance} MB memory limit" in too_much[2], too_much
-    assert fits[0] == "ok" and fits[1] == {"held_mb": 100}, fits
+    # most of the allowance is the worker's own: the zygote's pages do not eat into it
+    assert fits[0] == "ok" and fits[1] == {"held_mb": 380}, fits
     assert after[0] == "ok", after
 
 

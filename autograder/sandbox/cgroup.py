@@ -64,6 +64,11 @@ class MemoryCgroup:
     def set_limit(self, limit_bytes: int) -> None:
         _write(self.folder / self._limit_file, str(limit_bytes))
 
+    def usage(self) -> int:
+        """Bytes the kernel charges to this cgroup now."""
+        name = "memory.usage_in_bytes" if self.version == 1 else "memory.current"
+        return int((self.folder / name).read_text())
+
     def join(self) -> None:
         """Move the calling process (the zygote) into the cgroup."""
         _write(self.folder / "cgroup.procs", str(os.getpid()))

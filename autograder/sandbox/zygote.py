@@ -35,7 +35,7 @@ def main() -> None:
     scenarios_path, limits_json = sys.argv[1], sys.argv[2]
     os.dup2(2, 1)  # stray prints from imports go to stderr, never into the protocol
     os.umask(0o022)  # the folders made here for workers open to them, whatever the TA's umask
-    from autograder.sandbox.confine import Isolation, fit_memory, free_memory
+    from autograder.sandbox.confine import Isolation, cgroup_bytes, fit_memory, free_memory
 
     iso = Isolation.begin()  # before torch: its helper processes fork a small process
     import numpy  # noqa: F401  (imported while we may: a worker cannot read site-packages lazily if confined later)
@@ -69,6 +69,11 @@ def main() -> None:
     gc.collect()
     gc.freeze()
     _collapse_to_huge_pages()
+    if iso.cgroup is not None:
+        # the huge pages just made are charged to the cgroup the zygote joined: they are
+        # the zygote's, already counted in what was free, so a worker's allowance comes
+        # on top of them (else a worker in a 768 MB container had ~180 MB less than told)
+        iso.cgroup.set_limit(iso.cgroup.usage() + cgroup_bytes(limits, free))
     sock = socket.socket(fileno=0)
     try:
         _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing,
