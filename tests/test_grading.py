@@ -162,16 +162,30 @@ CORRECT_INLINE = {
                     p.grad.zero_()
         """,
 }
-# Wrong in one way each, which the shipped examples do not show: (score, failed test ->
-# words of its feedback).
-WRONG_INLINE = {
-    "default_lr_changed": (9, {"test_lecture_update": "its default must be lr=1e-4"}, """
+
+# The reference's three functions: each wrong inline submission below replaces one.
+CORRECT_FUNCTIONS = {
+    "forward": """
         def forward(x, w, b):
             return w * x + b
-
+        """,
+    "mse": """
         def mse(t1, t2):
             return ((t1 - t2) ** 2).mean()
-
+        """,
+    "update": """
+        def update(w, b, lr=1e-4):
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        """,
+}
+# Wrong in one function each (the others are the reference's), in a way the shipped
+# examples do not show: (score, failed test -> words of its feedback, the function).
+WRONG_INLINE = {
+    "default_lr_changed": (9, {"test_lecture_update": "its default must be lr=1e-4"}, """
         def update(w, b, lr=1e-3):
             with torch.no_grad():
                 w -= lr * w.grad
@@ -180,74 +194,24 @@ WRONG_INLINE = {
             b.grad.zero_()
         """),
     "mse_detaches_targets": (9, {"test_gradients_hidden": "second argument"}, """
-        def forward(x, w, b):
-            return w * x + b
-
         def mse(t1, t2):
             return ((t1 - t2.detach()) ** 2).mean()
-
-        def update(w, b, lr=1e-4):
-            with torch.no_grad():
-                w -= lr * w.grad
-                b -= lr * b.grad
-            w.grad.zero_()
-            b.grad.zero_()
         """),
     "mse_keepdim": (8, {"test_lecture_loss": "0-dim", "test_loss_hidden": "0-dim"}, """
-        def forward(x, w, b):
-            return w * x + b
-
         def mse(t1, t2):
             return ((t1 - t2) ** 2).reshape(-1).mean(0, keepdim=True)
-
-        def update(w, b, lr=1e-4):
-            with torch.no_grad():
-                w -= lr * w.grad
-                b -= lr * b.grad
-            w.grad.zero_()
-            b.grad.zero_()
         """),
-    "forward_in_float32": (9, {"test_forward_hidden": "keeps its inputs' dtype"}, """
+    "forward_in_float32": (9, {'test_forward_hidden': "keeps its inputs' dtype"}, """
         def forward(x, w, b):
             return (w * x + b).float()
-
-        def mse(t1, t2):
-            return ((t1 - t2) ** 2).mean()
-
-        def update(w, b, lr=1e-4):
-            with torch.no_grad():
-                w -= lr * w.grad
-                b -= lr * b.grad
-            w.grad.zero_()
-            b.grad.zero_()
         """),
     "forward_detaches_x": (9, {"test_lecture_gradients": "cut the graph through x"}, """
         def forward(x, w, b):
             return w * x.detach() + b
-
-        def mse(t1, t2):
-            return ((t1 - t2) ** 2).mean()
-
-        def update(w, b, lr=1e-4):
-            with torch.no_grad():
-                w -= lr * w.grad
-                b -= lr * b.grad
-            w.grad.zero_()
-            b.grad.zero_()
         """),
     "mse_over_last_dimension": (9, {"test_loss_hidden": "a single number"}, """
-        def forward(x, w, b):
-            return w * x + b
-
         def mse(t1, t2):
             return ((t1 - t2) ** 2).mean(-1)
-
-        def update(w, b, lr=1e-4):
-            with torch.no_grad():
-                w -= lr * w.grad
-                b -= lr * b.grad
-            w.grad.zero_()
-            b.grad.zero_()
         """),
 }
 # Wrong on purpose, with the inputs in their errors, prints and results: feedback must
@@ -366,12 +330,19 @@ class Graded:
         return {t.test_id.split("::")[-1]: t for t in self.result.tests}
 
 
+def _with_correct_others(function: str) -> str:
+    """A whole submission: `function`, and the reference's versions of the other two."""
+    name = textwrap.dedent(function).split("(")[0].split()[-1]
+    others = [textwrap.dedent(code) for other, code in CORRECT_FUNCTIONS.items() if other != name]
+    return "\n".join([textwrap.dedent(function), *others])
+
+
 @pytest.fixture(scope="module")
 def inline(tmp_path_factory) -> dict[str, Path]:
     """The inline submissions as files."""
     folder = tmp_path_factory.mktemp("inline")
     paths = {}
-    wrong = {name: body for name, (_, _, body) in WRONG_INLINE.items()}
+    wrong = {name: _with_correct_others(body) for name, (_, _, body) in WRONG_INLINE.items()}
     for name, body in {**CORRECT_INLINE, **LEAKY_INLINE, **wrong}.items():
         path = folder / f"{name}.py"
         path.write_text(HEADER + textwrap.dedent(body))
