@@ -338,7 +338,7 @@ def notebook_module(data: bytes, name: str) -> Staged:
         lines += _NEWLINE.split(source)
     # display() and the runner under a file name of their own: a line a worker reports
     # in this module's file is then always a line of a cell
-    runner = f"{_DISPLAY}\n{inspect.getsource(_run_cells)}"
+    runner = f"{_DISPLAY}\n{_RUN_CELLS_SOURCE}"
     module = (f"# The notebook {name!r}, as the autograder runs it: each code cell in turn.\n"
               f"exec(compile({runner!r}, '<notebook runner>', 'exec'))\n"
               f"{_SKIPPED} = _run_cells(__file__, {runs!r}, {CELL_SECONDS!r}, {CELLS_SECONDS!r})\n"
@@ -372,13 +372,19 @@ _DISPLAY = "def display(*objects, **options): print(*objects)  # as in Jupyter\n
 def _run_cells(filename, cells, seconds, total):  # noqa: ANN001, ANN202 (runs in a worker)
     """Run each cell in the module's namespace, as Jupyter does; skip one that is not
     Python, raises, or runs past `seconds` (or past what is left of `total`; a cell still
-    gets a tenth of a second, enough to define functions). Returns [cell, what happened,
+    gets a tenth of a second, enough to define functions; once `total` is spent, only a
+    cell's imports and definitions run). Returns [cell, what happened,
     message] for each skipped cell. Runs in the sandbox worker, in the notebook's module."""
+    import ast
     import signal
     import time
 
     class CellTimeout(BaseException):
         pass
+
+    # once `total` is spent only a cell's definitions still run, each cell with its floor
+    _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
+                    ast.ImportFrom)
 
     def stop(signum, frame):  # noqa: ANN001, ANN202
         raise CellTimeout
@@ -387,13 +393,19 @@ def _run_cells(filename, cells, seconds, total):  # noqa: ANN001, ANN202 (runs i
     for number, first_line, source in cells:
         started = time.monotonic()
         try:
-            try:  # compiled as if it stood at first_line: errors name the listing's lines
-                code = compile("\n" * (first_line - 1) + source, filename, "exec")
+            try:  # numbered as if it stood at first_line: errors name the listing's lines
+                tree = ast.parse(source, filename)
             except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte in the cell
                 where = getattr(exc, "lineno", None)
-                where = f", line {where - first_line + 1}" if where else ""
+                where = f", line {where}" if where else ""
                 skipped.append([number, "SyntaxError", f"{getattr(exc, 'msg', exc)}{where}"])
                 continue
+            if spent >= total:  # the time for top-level work is up: definitions only
+                kept = [node for node in tree.body if isinstance(node, _DEFINITIONS)]
+                if len(kept) < len(tree.body):
+                    skipped.append([number, "out_of_time", ""])
+                    tree.body = kept
+            code = compile(ast.increment_lineno(tree, first_line - 1), filename, "exec")
             previous = signal.signal(signal.SIGALRM, stop)
             signal.setitimer(signal.ITIMER_REAL, max(0.1, min(seconds, total - spent)))
             try:
@@ -411,6 +423,10 @@ def _run_cells(filename, cells, seconds, total):  # noqa: ANN001, ANN202 (runs i
             skipped.append([number, type(exc).__name__, message])
         spent += time.monotonic() - started
     return skipped
+
+
+# read once, at import: a file edited on disk later must not change what workers run
+_RUN_CELLS_SOURCE = inspect.getsource(_run_cells)
 
 
 def skipped_cell_notes(value: object, staged: Staged) -> list[str]:
@@ -434,6 +450,11 @@ def skipped_cell_notes(value: object, staged: Staged) -> list[str]:
         else:
             shown = kind if kind in _BUILTIN_EXCEPTIONS else "an exception"
             what = f"raised {shown}" + (f" ({clean(message, 200)})" if message else "")
+        if kind == "out_of_time":
+            notes.append(f"Cell {number} ({_first_line(staged, number)}): the cells' "
+                         f"{CELLS_SECONDS:g} s for top-level code were used up, so only its "
+                         "imports and definitions ran.")
+            continue
         notes.append(f"Cell {number} ({_first_line(staged, number)}) {what}; it was skipped.")
     if len(notes) > MAX_CELL_NOTES:
         notes[MAX_CELL_NOTES:] = [f"{len(notes) - MAX_CELL_NOTES} more cells were skipped."]

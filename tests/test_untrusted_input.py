@@ -204,11 +204,28 @@ def error_in_a_cell(folder: Path) -> Path:
     return folder
 
 
+def loops_before_the_code(folder: Path) -> Path:
+    """Sixty cells that never end, then the code: once the cells' time is up, a cell's
+    definitions still run and its top-level work does not (a tenth of a second for each
+    endless cell would have spent the worker's CPU limit before the code)."""
+    loop = "while True:\n    pass\n"
+    (folder / "regression.ipynb").write_text(notebook(*[loop] * 60, REFERENCE.read_text()))
+    return folder
+
+
+def many_cells(folder: Path) -> Path:
+    """The code, then 60,000 small cells: staging and running them is linear in the
+    notebook's size (numbering each cell by padding it with blank lines was quadratic)."""
+    (folder / "regression.ipynb").write_text(notebook(
+        REFERENCE.read_text(), *[f"y{i} = {i}\n" for i in range(60_000)]))
+    return folder
+
+
 CASES = {f.__name__: f for f in (
     link_absolute, link_relative, link_to_hidden_test, link_to_blocking_file, link_to_environ,
     fifo, link_to_folder, huge_script, huge_notebook, forged_report, surrogate_message,
     plain_message, escapes, deep_notebook, deep_metadata, not_utf8_notebook, surrogate_in_cell,
-    fragile_cells, error_in_a_cell)}
+    fragile_cells, error_in_a_cell, loops_before_the_code, many_cells)}
 
 
 class Graded:
@@ -360,6 +377,18 @@ def test_cells_that_raise_or_run_too_long_are_skipped_and_named(graded):
     assert ("Cell 5 (`for epoch in range(10**12):`) ran too long (a cell's top-level code "
             "may run 1 s, all cells 2 s); it was skipped.") in notes
     assert "Cell 6" not in notes  # a magic is left out, the rest of the cell runs
+
+
+def test_cells_past_the_notebooks_time_still_define_their_functions(graded):
+    run, results = outcome(graded, "loops_before_the_code")
+    assert results["score"] == 10, run.stdout
+    assert ("Cell 4 (`while True:`): the cells' 2 s for top-level code were used up, so "
+            "only its imports and definitions ran.") in run.stdout, run.stdout
+
+
+def test_a_notebook_of_many_cells_is_graded(graded):
+    run, results = outcome(graded, "many_cells")
+    assert results["score"] == 10, run.stdout
 
 
 def test_an_error_in_a_notebook_names_the_cell_not_a_line_of_a_generated_file(graded):
