@@ -8,7 +8,6 @@ students see at once (they use only the lecture's public inputs). A test fails w
 
 from __future__ import annotations
 
-import builtins
 import concurrent.futures
 import contextlib
 import copy
@@ -31,6 +30,7 @@ import pytest
 from autograder.results import GradingResult, TestResult, write_atomic
 from autograder.sandbox import Outcome, Sandbox, SandboxError
 from autograder.sandbox.client import IMPORT_ONLY
+from autograder.text import BUILTIN_EXCEPTIONS
 
 
 class Feedback(AssertionError):
@@ -210,7 +210,7 @@ class Submission:
         input), and a function name and line that stand in the judge's copy of the source."""
         error = outcome.error or {}
         kind = str(error.get("type") or "")
-        if not self.public and kind not in _BUILTIN_EXCEPTIONS:
+        if not self.public and kind not in BUILTIN_EXCEPTIONS:
             kind = "an exception"
         text = kind or "an exception"
         if self.public and error.get("message"):
@@ -223,9 +223,6 @@ class Submission:
             text += f"\n  at line {line}{where}: {self.source_lines[line - 1].strip()}"
         return text
 
-
-_BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
-                       if isinstance(value, type) and issubclass(value, BaseException)}
 
 
 class HiddenTests:

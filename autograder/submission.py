@@ -15,7 +15,6 @@ defined.
 
 from __future__ import annotations
 
-import builtins
 import errno
 import hashlib
 import inspect
@@ -26,7 +25,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from autograder.text import clean, valid_unicode
+from autograder.text import BUILTIN_EXCEPTIONS, clean, valid_unicode
 
 MAX_SCRIPT_BYTES = 1_000_000
 MAX_NOTEBOOK_BYTES = 20_000_000
@@ -448,7 +447,7 @@ def skipped_cell_notes(value: object, staged: Staged) -> list[str]:
         elif kind == "SyntaxError":
             what = f"is not Python ({clean(message, 200)})"
         else:
-            shown = kind if kind in _BUILTIN_EXCEPTIONS else "an exception"
+            shown = kind if kind in BUILTIN_EXCEPTIONS else "an exception"
             what = f"raised {shown}" + (f" ({clean(message, 200)})" if message else "")
         if kind == "out_of_time":
             notes.append(f"Cell {number} ({_first_line(staged, number)}): the cells' "
@@ -469,9 +468,6 @@ def _first_line(staged: Staged, number: int) -> str:
     first = next((line.strip() for line in cell if line.strip()), "")
     return f"`{first[:40]}`" if len(first) <= 40 else f"`{first[:37]}...`"
 
-
-_BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
-                       if isinstance(value, type) and issubclass(value, BaseException)}
 
 
 def _python_only(cell: str) -> str:

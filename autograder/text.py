@@ -10,6 +10,7 @@ that makes text read differently from what it is. Newlines and tabs stay.
 
 from __future__ import annotations
 
+import builtins
 import re
 
 MESSAGE_CHARS = 2_000  # what one message may hold: a test's feedback, a note
@@ -87,3 +88,10 @@ def _str(value: object) -> str:
         return str(value)
     except Exception:  # a value whose __str__ fails (or recurses too deep)
         return f"<{type(value).__name__}>"
+
+
+# The exception names a student may be shown where the submission's own words may not be
+# (hidden tests, notebook notes): a class of the student's could be named after an input.
+BUILTIN_EXCEPTIONS = frozenset(
+    name for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException))
