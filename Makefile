@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
+# HOMEWORK=folder: grade, build or test another homework (its homework.toml); default: the
+# course's current one, autograder/tests
+HW := $(if $(HOMEWORK),--homework $(HOMEWORK))
 
 .PHONY: help venv student check test lint grade grade-all autograder gradescope-test
 .DEFAULT_GOAL := help
@@ -24,21 +27,21 @@ student: $(READY) ## regenerate assignment/ from solutions/
 check: $(READY) ## what a student runs: the public tests against assignment/ (fail while stubbed)
 	cd assignment && $(abspath $(PY)) -m pytest -q
 
-grade: $(READY) ## grade SUBMISSION=path [RESULTS=path] [FORMAT=gradescope|prairielearn]; alone: the shipped examples
-	$(PY) -m autograder.grade $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS)) $(if $(FORMAT),--format $(FORMAT))
+grade: $(READY) ## grade SUBMISSION=path [RESULTS=path] [FORMAT=gradescope|prairielearn] [HOMEWORK=folder]; alone: the examples
+	$(PY) -m autograder.grade $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS)) $(if $(FORMAT),--format $(FORMAT)) $(HW)
 
-grade-all: $(READY) ## grade SUBMISSIONS=dir-or-zip [ROSTER=csv] [ONLY=name] [ASSIGNMENT=name] [GRADEBOOK=csv] [JOBS=n] [OUT=dir] [REGRADE=1]
+grade-all: $(READY) ## grade SUBMISSIONS=dir-or-zip [ROSTER=csv] [ONLY=name] [ASSIGNMENT=name] [GRADEBOOK=csv] [JOBS=n] [OUT=dir] [REGRADE=1] [HOMEWORK=folder]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-all SUBMISSIONS=folder-or-export.zip"; exit 2; }
 	$(PY) -m autograder.batch $(SUBMISSIONS) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK)) \
 		$(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out $(OUT)) \
 		$(if $(filter 1 yes true,$(REGRADE)),--regrade) $(if $(ROSTER),--roster "$(ROSTER)") \
-		$(if $(ONLY),--only "$(ONLY)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)")
+		$(if $(ONLY),--only "$(ONLY)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") $(HW)
 
-autograder: $(READY) ## build the Gradescope zip: build/autograder.zip
-	$(PY) -m release.gradescope
+autograder: $(READY) ## build the Gradescope zip: build/autograder.zip [HOMEWORK=folder: build/autograder-FOLDER.zip]
+	$(PY) -m release.gradescope $(HW)
 
-gradescope-test: $(READY) ## run the zip's run_autograder in a Gradescope-like tree: SUBMISSION=path [RESULTS=path]
-	$(PY) -m release.gradescope_test $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS))
+gradescope-test: $(READY) ## run the zip's run_autograder in a Gradescope-like tree: SUBMISSION=path [RESULTS=path] [HOMEWORK=folder]
+	$(PY) -m release.gradescope_test $(SUBMISSION) $(if $(RESULTS),--results $(RESULTS)) $(HW)
 
 test: $(READY) ## the package's own test suite (CI runs this)
 	$(PY) -m ruff check .

@@ -41,15 +41,13 @@ import yaml
 from autograder import exit_now
 from autograder import gradebook as people
 from autograder.class_report import write_report
+from autograder.homework import Homework, HomeworkError
 from autograder.progress import Progress
 from autograder.results import GradingResult, TestResult, before_publishing, report, write_atomic
 from autograder.submission import NoSubmission, read_regular, upload_digest
 from autograder.text import clean
 
 METADATA = "submission_metadata.yml"
-# the hidden tests Grader() uses (autograder.grade.HIDDEN_TESTS), named here so that the
-# coordinator does not import the judge, which imports torch: it only hands out work
-HIDDEN_TESTS = Path(__file__).resolve().parent / "tests"
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -290,9 +288,12 @@ def _text(value: object) -> str:
 # --- grading, in parallel, saving each result as it comes ----------------------------------
 
 _grader = None  # this worker's autograder.grade.Grader
+_homework: Path | None = None  # the folder of the homework this worker grades
 
 
-def _start_worker() -> None:
+def _start_worker(homework: Path) -> None:
+    global _homework
+    _homework = homework
     # Ctrl-C reaches the whole process group; the coordinator alone decides what to do
     # (the zygote this worker starts inherits the ignore, the sandbox children are in
     # sessions of their own)
@@ -311,7 +312,7 @@ def _grade_in_worker(path: str) -> dict:
     if _grader is None:
         from autograder.grade import Grader
 
-        _grader = Grader()
+        _grader = Grader(Homework.load(_homework))
         # closed when the worker ends normally: its zygote is waited for (so the batch's
         # CPU time counts it) and its staging folder removed
         multiprocessing.util.Finalize(_grader, _grader.close, exitpriority=10)
@@ -324,9 +325,9 @@ def _grade_in_worker(path: str) -> dict:
         raise
 
 
-def fingerprint(entry: Entry, tests: Path = HIDDEN_TESTS) -> str:
-    """Changes when the submission or the hidden tests change: then a resumed batch
-    regrades that submission instead of keeping a stale score."""
+def fingerprint(entry: Entry, tests: Path) -> str:
+    """Changes when the submission or the hidden tests (the folder `tests`) change: then a
+    resumed batch regrades that submission instead of keeping a stale score."""
     digest = hashlib.sha256(upload_digest(entry.path))  # no link followed, no blocking read
     files = [(str(p.relative_to(tests)), p) for p in sorted(tests.rglob("*.py"))]
     files += [(p.name, p) for p in sorted(tests.glob("*.toml"))]
@@ -342,12 +343,14 @@ class _Pool:
     out-of-memory killer, a TA's `kill`) breaks a ProcessPoolExecutor for good, so a
     broken one is replaced and what it had in flight is graded again."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, homework: Homework) -> None:
         self.jobs = jobs
+        self.homework = homework
         self.executor = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.jobs, initializer=_start_worker,
+                                   initargs=(self.homework.folder,),
                                    mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, entry: Entry) -> Future:
@@ -377,7 +380,7 @@ class _Pool:
 
 
 def run_batch(entries: list[Entry], out: Path, jobs: int, regrade: bool,
-              progress: Progress) -> dict[str, dict]:
+              progress: Progress, homework: Homework) -> dict[str, dict]:
     """Grade what is not graded yet; return every saved record, keyed by entry.
 
     A result is saved when its feedback file is written and then its record file
@@ -390,7 +393,7 @@ def run_batch(entries: list[Entry], out: Path, jobs: int, regrade: bool,
     records: dict[str, dict] = {}
     todo: collections.deque[tuple[Entry, str]] = collections.deque()
     for entry in entries:
-        mark = fingerprint(entry)
+        mark = fingerprint(entry, homework.folder)
         record = None if regrade else _load(saved / f"{entry.key}.json")
         if record and record.get("fingerprint") == mark:
             records[entry.key] = record
@@ -402,7 +405,7 @@ def run_batch(entries: list[Entry], out: Path, jobs: int, regrade: bool,
     progress.start(len(todo), skipped=len(records))
     if not todo:
         return records
-    pool = _Pool(min(jobs, len(todo)))
+    pool = _Pool(min(jobs, len(todo)), homework)
     # after a worker died, what it had in flight is graded again one at a time, so a
     # submission that kills its worker again is found, and only it is given up on
     suspects: collections.deque[tuple[Entry, str]] = collections.deque()
@@ -565,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path,
                         help="a folder of submissions, or a Gradescope export zip")
+    parser.add_argument("--homework", type=Path,
+                        help="the homework's folder (its homework.toml); default: the course's")
     parser.add_argument("--out", type=Path,
                         help="output folder (default: next to SUBMISSIONS, named *-graded)")
     parser.add_argument("--gradebook", type=Path, help="gradebook CSV (default: OUT/gradebook.csv)")
@@ -583,6 +588,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    try:
+        homework = Homework.load(args.homework)
+    except HomeworkError as exc:
+        print(f"grade-all: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     source = args.submissions
     if not source.exists():
         print(f"grade-all: {source} does not exist", file=sys.stderr)
@@ -602,7 +612,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     progress = Progress()
     try:
-        records = run_batch(chosen, out, args.jobs, args.regrade or bool(args.only), progress)
+        records = run_batch(chosen, out, args.jobs, args.regrade or bool(args.only), progress,
+                            homework)
     except KeyboardInterrupt:
         progress.close()
         print("\nStopped. Finished results are saved; run the same command to resume.",
@@ -627,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         gradebook(records, entries, progress.failures, relative), absent))
     exports = people.write_exports(book.parent, records, entries, progress.failures, absent,
                                    args.assignment)
-    write_report(out / "report.html", records, progress.failures)
+    write_report(out / "report.html", records, progress.failures, homework.causes)
     text = summary(records, progress.failures)
     write_atomic(out / "summary.txt", text + "\n")
     print(text)

@@ -6,11 +6,12 @@ each test, and how many submissions made each named mistake, then the list of wh
 could not be graded. Every text in it that a student chose (a file name, a display
 name) is escaped, and the page allows no script and loads nothing from outside.
 
-Mistakes are counted once per submission, by the cause its feedback names. The hidden
-tests name causes in prose (autograder/tests/feedback.py), so each cause here is known
-by phrases of those messages; tests/test_class_report.py checks that every phrase
-still occurs in the feedback's source, and that each example in examples/ is counted
-under its own mistake, so a reworded message fails a test instead of vanishing here.
+Mistakes are counted once per submission, by the cause its feedback names. Hidden tests
+name causes in prose, so each cause is known by phrases of those messages: the
+homework's description lists them (`[causes]` in homework.toml); tests/test_class_report.py
+checks that every phrase still occurs in the feedback's source, and that each example
+submission is counted under its own mistake, so a reworded message fails a test instead
+of vanishing here.
 A test result that carries a `cause` (a stable tag the judge could record from
 `fail(message, cause=...)`) is counted by that tag instead.
 """
@@ -23,32 +24,12 @@ import io
 import statistics
 from pathlib import Path
 
-# cause -> phrases of the feedback that name it (any one is enough)
-CAUSES: dict[str, tuple[str, ...]] = {
-    "sum instead of mean": ("not their mean", "sums the squared differences instead of"),
-    "forgot the bias": ("the bias is missing", "forget the bias"),
-    "w and b swapped": ("w and b are swapped",),
-    "RMSE instead of MSE": ("(the RMSE)",),
-    "differences not squared": ("differences are not squared",),
-    "broke the autograd graph": ("without an autograd graph", "has no autograd graph"),
-    "returned a Python number": ("returned a Python ",),
-    "returned a numpy array": ("returned a numpy ",),
-    "returned None": ("returned None",),
-    "rebinds w instead of changing it": ("only rebinds a local name",),
-    "returned new tensors": ("returned new tensors instead of",),
-    "gradients not zeroed": ("left the gradients in", "must zero them after"),
-    "stepped uphill": ("moved uphill",),
-    "ignored lr": ("ignore its lr argument",),
-    "step outside torch.no_grad()": ("do the step inside", "no longer a leaf tensor"),
-    "changed its input in place": ("changed its input",),
-    "not implemented (stub left)": ("is not implemented yet",),
-    "does not import": ("could not be imported",),
-}
+Causes = dict[str, tuple[str, ...]]  # cause -> phrases of feedback that name it (any one)
 OTHER = "another mistake (no named cause)"
 BAR = "#3b6ea5"  # one colour for every plot (the browser test looks for it)
 
 
-def causes(result: dict) -> set[str]:
+def causes(result: dict, known: Causes) -> set[str]:
     """The named mistakes of one graded submission (empty when every test passed)."""
     found: set[str] = set()
     for test in result["tests"]:
@@ -58,7 +39,7 @@ def causes(result: dict) -> set[str]:
             found.add(str(test["cause"]))
             continue
         text = test.get("feedback") or ""
-        named = {cause for cause, phrases in CAUSES.items() if any(p in text for p in phrases)}
+        named = {cause for cause, phrases in known.items() if any(p in text for p in phrases)}
         found |= named or {OTHER}
     return found
 
@@ -122,7 +103,8 @@ def _figure(uri: str, alt: str, height: int) -> str:
     return f'<figure><img src="{uri}" alt="{html.escape(alt)}" data-plot="{height}"></figure>'
 
 
-def render(records: dict[str, dict], failures: dict[str, str], title: str = "Class report"
+def render(records: dict[str, dict], failures: dict[str, str], known: Causes,
+           title: str = "Class report"
            ) -> str:
     """The report as one HTML page. `records` are grade-all's saved records (by
     submission key), `failures` the submissions the grader itself failed on."""
@@ -157,7 +139,7 @@ def render(records: dict[str, dict], failures: dict[str, str], title: str = "Cla
                           "pass rate per test", 2)]
         made: dict[str, list[str]] = {}
         for key, result in sorted(graded.items()):
-            for cause in causes(result):
+            for cause in causes(result, known):
                 made.setdefault(cause, []).append(_who(key, records[key]))
         order = sorted(made, key=lambda c: (c == OTHER, -len(made[c]), c))
         parts.append("<h2>Named mistakes</h2>")
@@ -183,10 +165,10 @@ def render(records: dict[str, dict], failures: dict[str, str], title: str = "Cla
 
 
 def write_report(path: Path, records: dict[str, dict], failures: dict[str, str],
-                 title: str = "Class report") -> None:
+                 known: Causes, title: str = "Class report") -> None:
     from autograder.results import write_atomic
 
-    write_atomic(path, render(records, failures, title))
+    write_atomic(path, render(records, failures, known, title))
 
 
 _PAGE = """<!DOCTYPE html>

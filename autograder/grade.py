@@ -12,12 +12,12 @@ import re
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import exit_now
+from autograder.homework import Homework, HomeworkError
 from autograder.judge import Answers, HiddenTests, Submission, settle_plan
-from autograder.limits import DEFAULT_LIMITS, Limits
+from autograder.limits import Limits
 from autograder.platforms import DEFAULT, PLATFORMS
 from autograder.results import GradingResult, before_publishing, bounded, report
 from autograder.sandbox import Sandbox
@@ -25,49 +25,25 @@ from autograder.sandbox.client import IMPORT_ONLY
 from autograder.submission import NoSubmission, Staged, locate, skipped_cell_notes
 from autograder.text import clean
 
-try:
-    import tomllib  # novermin: on Python 3.10, tomli below
-except ImportError:  # Python 3.10 (Gradescope's Ubuntu 22.04): the same from PyPI
-    import tomli as tomllib
-
-ROOT = Path(__file__).resolve().parents[1]
-HIDDEN_TESTS = ROOT / "autograder" / "tests"
-
-
-@dataclass(frozen=True)
-class Homework:
-    """What homework.toml in the hidden tests folder says."""
-
-    tests: Path
-    module: str
-    scenarios: Path
-    secrets: tuple[Path, ...]  # folders a worker must not read
-
-    @classmethod
-    def load(cls, tests: Path = HIDDEN_TESTS) -> Homework:
-        with open(tests / "homework.toml", "rb") as f:
-            spec = tomllib.load(f)
-        secrets = tuple((tests / s).resolve() for s in spec.get("secrets", []))
-        return cls(tests, spec["module"], tests / spec["scenarios"], (tests, *secrets))
-
 
 class Grader:
     """A judge with its own pre-started sandbox. With `live_answers`, the hidden tests'
     expected answers are computed here (with torch) rather than read from answers.json:
     the package's tests compare the two."""
 
-    def __init__(self, homework: Homework | None = None, limits: Limits = DEFAULT_LIMITS,
+    def __init__(self, homework: Homework | None = None, limits: Limits | None = None,
                  *, live_answers: bool = False) -> None:
         self.homework = homework or Homework.load()
         _protect(self.homework.secrets)
-        self.sandbox = Sandbox(self.homework.scenarios, limits)
+        self.sandbox = Sandbox(self.homework.scenarios, limits or self.homework.limits,
+                               preload=self.homework.preload, secrets=self.homework.secrets)
         # collects while the zygote starts
-        self.hidden = HiddenTests(self.homework.tests, Answers(live=live_answers))
+        self.hidden = HiddenTests(self.homework.folder, Answers(live=live_answers))
         self._staging = tempfile.TemporaryDirectory(prefix="grader-")
         # the hidden tests' scenario calls, learnt once from them (and again when they
         # change): every submission runs them in one worker, in one order (judge.Plan);
         # and their expected answers, learnt with them (judge.Answers)
-        self._plan = settle_plan(self.homework.tests, self.homework.secrets,
+        self._plan = settle_plan(self.homework.folder, self.homework.secrets,
                                  self.homework.module, self.sandbox, self.hidden)
 
     def grade(self, upload: Path) -> GradingResult:
@@ -144,10 +120,15 @@ def _protect(folders: tuple[Path, ...]) -> None:
             os.chmod(folder, folder.stat().st_mode & ~0o077)
 
 
-def examples() -> list[Path]:
+def examples(homework: Homework) -> list[Path]:
     """What `make grade` grades with no argument: the reference, the skeleton, the mistakes."""
-    shipped = sorted((ROOT / "examples").glob("*.py"))
-    return [ROOT / "solutions" / "regression.py", ROOT / "assignment" / "regression.py", *shipped]
+    skeleton = [homework.skeleton] if homework.skeleton else []
+    return [homework.reference, *skeleton, *homework.examples]
+
+
+def _shown(path: Path) -> str:
+    """A path as the person at the terminal reads it: relative to where they are."""
+    return os.path.relpath(path) if path.is_absolute() else str(path)
 
 
 def _many_submissions(path: Path) -> str | None:
@@ -163,7 +144,10 @@ def _many_submissions(path: Path) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submission", nargs="?", type=Path,
-                        help="a regression.py, or a folder holding one; none: the examples")
+                        help="the module students write (a .py or a notebook), or a folder "
+                        "holding one; none: the homework's reference, skeleton and examples")
+    parser.add_argument("--homework", type=Path,
+                        help="the homework's folder (its homework.toml); default: the course's")
     parser.add_argument("--results", type=Path, help="where to write the platform's results.json")
     parser.add_argument("--format", choices=sorted(PLATFORMS), default=DEFAULT,
                         help=f"the platform whose results.json to write (default: {DEFAULT})")
@@ -176,12 +160,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"grade: {args.submission} is {many}; grade a class with "
               f"`make grade-all SUBMISSIONS={args.submission}`", file=sys.stderr)
         return 2
-    with Grader() as grader:
+    try:
+        homework = Homework.load(args.homework)
+    except HomeworkError as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    with Grader(homework) as grader:
         if args.submission is None:
-            rows = [(path, grader.grade(path)) for path in examples()]
-            width = max(len(str(p.relative_to(ROOT))) for p, _ in rows)
+            rows = [(path, grader.grade(path)) for path in examples(homework)]
+            width = max(len(_shown(p)) for p, _ in rows)
             for path, result in rows:
-                print(f"{str(path.relative_to(ROOT)):<{width}}  "
+                print(f"{_shown(path):<{width}}  "
                       f"{result.score:>4g}/{result.max_score:g}  {result.seconds:5.2f} s")
             return 0
         result = grader.grade(args.submission)

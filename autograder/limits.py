@@ -19,9 +19,9 @@ class Limits:
     # machine slowed far below one CPU: then SIGTERM, and SIGKILL after the grace.
     wall_seconds: float = 20.0
     kill_grace_seconds: float = 0.5
-    # What a worker may add to what torch already maps, at most: the zygote lowers it to
-    # what this machine (or container) really has free, so a worker over it is told so
-    # and the grader itself is never the one out of memory.
+    # What a worker may add to what the zygote already maps (its preloaded libraries), at
+    # most: the zygote lowers it to what this machine (or container) really has free, so
+    # a worker over it is told so and the grader itself is never the one out of memory.
     memory_mb: int = 512
     scratch_mb: int = 64  # what a worker may write in its folder (a tmpfs, where one can be made)
     output_bytes: int = 1_000_000  # stdout + stderr a worker may write; more fails the write
@@ -34,4 +34,4 @@ DEFAULT_LIMITS = Limits()
 # Memory kept free for the grader itself (the judge grows while a worker runs) when the
 # zygote fits a worker's allowance to what is free.
 GRADER_MARGIN_MB = 96
-SMALLEST_ALLOWANCE_MB = 64  # below this a worker could not import torch's scenarios at all
+SMALLEST_ALLOWANCE_MB = 64  # below this a worker could hardly import a submission at all

@@ -1,6 +1,7 @@
 """Run the Gradescope zip as Gradescope would, here: `python -m release.gradescope_test SUB`.
 
-(make gradescope-test SUBMISSION=path [RESULTS=path].) It builds build/autograder.zip,
+(make gradescope-test SUBMISSION=path [RESULTS=path] [HOMEWORK=folder].) It builds the
+homework's zip (build/autograder.zip for the course's current one),
 lays out a Gradescope-like tree in a temporary folder
 
     ROOT/source/      the zip, unzipped (with its file modes)
@@ -25,6 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder.homework import Homework, HomeworkError
 from release.gradescope import build
 
 
@@ -70,14 +72,22 @@ def run(submission: Path, results: Path | None = None, python: str = sys.executa
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("submission", type=Path, help="a regression.py, or a folder holding one")
+    parser.add_argument("submission", type=Path,
+                        help="the module students write (a .py or a notebook), or a folder "
+                        "holding one")
+    parser.add_argument("--homework", type=Path,
+                        help="the homework's folder (its homework.toml); default: the course's")
     parser.add_argument("--results", type=Path, help="where to copy results.json")
     parser.add_argument("--python", default=sys.executable,
                         help="the Python that stands in for setup.sh's venv (default: this one)")
     args = parser.parse_args(argv)
     if not args.submission.exists():
         parser.error(f"{args.submission} does not exist")
-    archive = build()
+    try:
+        homework = Homework.load(args.homework) if args.homework else None
+    except HomeworkError as exc:
+        parser.error(str(exc))
+    archive = build(homework=homework)
     print(f"Built {archive}; running its run_autograder on {args.submission}", flush=True)
     data = run(args.submission.resolve(), args.results, args.python, archive)
     print("results.json:")

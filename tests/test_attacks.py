@@ -30,15 +30,18 @@ from pathlib import Path
 import pytest
 from schema import validate_results
 
-from autograder.grade import HIDDEN_TESTS, ROOT, Grader
+from autograder.grade import Grader
+from autograder.homework import Homework
 from autograder.limits import Limits
 from autograder.platforms.gradescope import write as write_results_json
 from autograder.sandbox import Sandbox
 from release import gradescope_test
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+HIDDEN_TESTS = Homework.load().folder
 ATTACKS = sorted((HERE / "attacks").glob("*.py"))
-REFERENCE = ROOT / "solutions" / "regression.py"
+REFERENCE = Homework.load().reference
 SHORT_LIMITS = Limits(wall_seconds=2, kill_grace_seconds=0.5, cpu_seconds=5)
 ON_SHORT_LIMITS = {"infinite_loop", "ignores_sigterm"}  # what the limit is about
 THROUGH_GRADESCOPE = {"forge_results", "delete_files"}  # they write and delete

@@ -19,12 +19,19 @@ import numpy
 import pytest
 from PIL import Image
 
-from autograder.class_report import BAR, CAUSES, OTHER, causes
+from autograder.class_report import BAR, OTHER
+from autograder.class_report import causes as named_causes
+from autograder.homework import Homework
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 ALTERNATIVES = sorted((ROOT / "tests" / "alternatives").glob("*.py"))
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.py"
+CAUSES = Homework.load().causes  # the homework's named mistakes (homework.toml)
+
+
+def causes(result: dict) -> set[str]:
+    return named_causes(result, CAUSES)
 
 # each example is named after its mistake: the cause the report must count it under
 EXPECTED = {

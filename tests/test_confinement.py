@@ -35,12 +35,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import HIDDEN_TESTS, ROOT
+from autograder.homework import Homework
 from autograder.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+HIDDEN_TESTS = Homework.load().folder
 PYTHON = sys.executable
-REFERENCE = ROOT / "solutions" / "regression.py"
+REFERENCE = Homework.load().reference
 ROOT_GRADER = os.geteuid() == 0
 NOBODY = 65534
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import ROOT
 from autograder.limits import Limits
 from autograder.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 SCENARIOS = HERE / "probe_scenarios.py"
 
 WORK = textwrap.dedent('''

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from schema import validate_results
 
-from autograder.grade import Homework
+from autograder.homework import Homework
 from autograder.judge import PLAN_FILE, stored_plan
 from release import gradescope, gradescope_test
 
@@ -71,7 +71,7 @@ def test_the_zip_ships_the_plan_learnt_from_its_own_hidden_tests(archive, tmp_pa
     """Gradescope's one run per submission finds the plan fresh and never learns it."""
     gradescope_test.unzip(archive, tmp_path)
     homework = Homework.load(tmp_path / "autograder" / "tests")
-    shipped = stored_plan(homework.tests, homework.secrets)
+    shipped = stored_plan(homework.folder, homework.secrets)
     here = Homework.load()
     assert shipped is not None and shipped == stored_plan(here.tests, here.secrets)
     assert shipped.calls
@@ -87,12 +87,22 @@ def test_setup_installs_the_pinned_cpu_torch_and_run_autograder_uses_its_venv(ar
         setup = z.read("setup.sh").decode()
         run = z.read("run_autograder").decode()
         requirements = z.read("requirements.txt").decode()
-    pin = re.search(r"^torch==([\w.+]+)\s*$", requirements, re.M)
-    assert pin, "requirements.txt pins torch"
+    pin = re.search(r"^torch==([\w.+]+)\s*# index: (\S+)$", requirements, re.M)
+    assert pin, "requirements.txt pins torch, from the CPU index"
+    assert pin.group(2) == "https://download.pytorch.org/whl/cpu"
     full = (ROOT / "requirements.txt").read_text()
     assert re.search(rf"^torch=={re.escape(pin.group(1))}\s*$", full, re.M), "one torch"
-    assert "https://download.pytorch.org/whl/cpu" in setup
-    assert 'grep -E \'^torch==\' "$REQUIREMENTS"' in setup
+    # setup.sh's own pattern (run by bash here) sends torch, and only torch, to its index
+    pattern = re.search(r"^INDEXED='(.*)'$", setup, re.M).group(1)
+    indexed = {}
+    for line in requirements.splitlines():
+        done = subprocess.run(["bash", "-c", 'if [[ "$1" =~ $2 ]]; then '
+                               'echo "${BASH_REMATCH[1]}|${BASH_REMATCH[2]}"; fi',
+                               "-", line, pattern], capture_output=True, text=True, check=True)
+        if done.stdout.strip():
+            requirement, index = done.stdout.strip().split("|")
+            indexed[requirement] = index
+    assert indexed == {f"torch=={pin.group(1)}": "https://download.pytorch.org/whl/cpu"}
     # the image's own Python (3.10 on Ubuntu 22.04): no PPA, no other Python
     commands = "\n".join(line for line in setup.splitlines() if not line.lstrip().startswith("#"))
     assert "add-apt-repository" not in commands and "ppa:" not in commands

@@ -442,7 +442,7 @@ def test_example_mistake_loses_its_points(grade, mistake):
 def test_every_shipped_example_has_an_expected_score():
     shipped = {p.stem for p in EXAMPLES.glob("*.py")}
     assert shipped == set(MISTAKES)
-    assert [p for p in examples()][:2] == [SOLUTION, SKELETON]
+    assert [p for p in examples(Homework.load())][:2] == [SOLUTION, SKELETON]
 
 
 @pytest.mark.parametrize("path", ALTERNATIVES, ids=lambda p: p.stem)

@@ -193,7 +193,7 @@ def test_the_plan_holds_every_call_the_hidden_tests_make_on_the_reference(grader
     the reference makes (one worker per call) is in it, and nothing else."""
     planned, unplanned = graders
     homework = planned.homework
-    assert stored_plan(homework.tests, homework.secrets) == planned._plan
+    assert stored_plan(homework.folder, homework.secrets) == planned._plan
     runs = _count_workers(unplanned)
     unplanned.grade(REFERENCE)
     made = [name for name in runs if name != "__import__"]
@@ -207,7 +207,7 @@ def test_a_stale_plan_is_learnt_again_and_saved(tmp_path):
     tests = tmp_path / "tests"
     shutil.copytree(HIDDEN, tests, ignore=shutil.ignore_patterns("__pycache__", PLAN_FILE))
     (tests / "homework.toml").write_text((HIDDEN / "homework.toml").read_text().replace(
-        '"../../solutions"', f'"{ROOT / "solutions"}"'))
+        '"../../', f'"{ROOT}/'))  # the copy's paths to the checkout's reference, examples
     homework = Homework.load(tests)
     assert stored_plan(tests, homework.secrets) is None
     with Grader(homework) as grader:
@@ -239,7 +239,7 @@ def test_a_worker_cannot_read_the_plan(graders, tmp_path, name):
     on them: they are kept with the hidden tests, out of a worker's reach. This submission
     is right, unless it can read them."""
     planned, _ = graders
-    plan = planned.homework.tests / name
+    plan = planned.homework.folder / name
     assert plan.is_file()
     spy = tmp_path / "spy.py"
     spy.write_text(BASE + textwrap.dedent(f"""

@@ -95,7 +95,7 @@ def test_a_grading_with_saved_answers_imports_no_torch_in_the_judge(graders):
     """A fresh process, as Gradescope runs one: it grades (the workers import torch, in the
     zygote: the reference earns full marks) and ends without torch in its own modules."""
     saved, _ = graders
-    assert settled(saved.homework.tests, saved.homework.secrets)
+    assert settled(saved.homework.folder, saved.homework.secrets)
     submissions = [REFERENCE, ROOT / "examples" / "grads_not_zeroed.py",
                    ROOT / "assignment" / "regression.py"]
     done = subprocess.run(
@@ -114,7 +114,7 @@ def test_stale_or_missing_answers_are_computed_again_and_saved(tmp_path):
     tests = tmp_path / "tests"
     shutil.copytree(HIDDEN, tests, ignore=shutil.ignore_patterns("__pycache__", ANSWERS_FILE))
     (tests / "homework.toml").write_text((HIDDEN / "homework.toml").read_text().replace(
-        '"../../solutions"', f'"{ROOT / "solutions"}"'))
+        '"../../', f'"{ROOT}/'))  # the copy's paths to the checkout's reference, examples
     homework = Homework.load(tests)
     key = plan_key(homework.secrets)
     (tests / PLAN_FILE).write_text(json.dumps(
@@ -161,7 +161,7 @@ def test_the_command_gradescope_runs_imports_no_torch_in_the_judge(graders, tmp_
     """`python -m autograder.grade FILE --results PATH`, as run_autograder starts it, under
     -X importtime: every module the judge process imports is listed, and none is torch's."""
     saved, _ = graders
-    assert settled(saved.homework.tests, saved.homework.secrets)
+    assert settled(saved.homework.folder, saved.homework.secrets)
     results = tmp_path / "results.json"
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "autograder.grade", str(REFERENCE),

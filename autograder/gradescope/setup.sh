@@ -5,13 +5,13 @@
 #   - the image's python3 (3.10 on Ubuntu 22.04) and python3-venv, and libseccomp2 for
 #     the workers' seccomp filter;
 #   - a virtual environment in /opt/autograder-venv (run_autograder uses its python) with
-#     the CPU build of the pinned torch from PyTorch's CPU wheel index (no CUDA download),
-#     then the rest of the zip's requirements.txt: what grading imports, nothing else;
+#     the zip's requirements.txt: what grading imports, nothing else. A line ending in
+#     "# index: URL" comes from that package index (the homework's way to ask for a
+#     library's CPU build, with no GPU download); then the rest from PyPI, with those held;
 #   - the unprivileged user the sandbox workers run as.
 set -euo pipefail
 
 VENV=/opt/autograder-venv
-TORCH_INDEX=https://download.pytorch.org/whl/cpu
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"  # /autograder/source
 REQUIREMENTS="$SOURCE/requirements.txt"
 export DEBIAN_FRONTEND=noninteractive
@@ -25,14 +25,20 @@ fi
 
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --no-cache-dir --upgrade pip
-TORCH="$(grep -E '^torch==' "$REQUIREMENTS" | sed -E 's/[[:space:]]*(#.*)?$//')"
-"$VENV/bin/python" -m pip install --no-cache-dir --index-url "$TORCH_INDEX" "$TORCH"
-
-# Everything else from PyPI, with torch held at the CPU build just installed.
+# First what comes from a package index of its own ("name==version  # index: URL").
 OTHERS="$(mktemp)"
 CONSTRAINTS="$(mktemp)"
-grep -Ev '^[[:space:]]*torch([<>=!~ ;[]|$)' "$REQUIREMENTS" > "$OTHERS"
-"$VENV/bin/python" -c 'import torch; print(f"torch=={torch.__version__}")' > "$CONSTRAINTS"
+INDEXED='^[[:space:]]*([^#[:space:]][^#]*[^#[:space:]])[[:space:]]*#[[:space:]]*index:[[:space:]]*([^[:space:]]+)'
+while IFS= read -r line || [ -n "$line" ]; do
+    if [[ "$line" =~ $INDEXED ]]; then
+        "$VENV/bin/python" -m pip install --no-cache-dir --index-url "${BASH_REMATCH[2]}" \
+            "${BASH_REMATCH[1]}"
+        echo "${BASH_REMATCH[1]}" >> "$CONSTRAINTS"
+    else
+        echo "$line" >> "$OTHERS"
+    fi
+done < "$REQUIREMENTS"
+# Everything else from PyPI, with those held at the builds just installed.
 "$VENV/bin/python" -m pip install --no-cache-dir -r "$OTHERS" -c "$CONSTRAINTS"
 rm -f "$OTHERS" "$CONSTRAINTS"
 
@@ -41,4 +47,5 @@ if ! id -u nobody >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin nobody
 fi
 
-"$VENV/bin/python" -c 'import sys, torch; print("Python", sys.version.split()[0], "torch", torch.__version__, "ready in '"$VENV"'")'
+"$VENV/bin/python" -c 'import sys; print("Python", sys.version.split()[0], "ready in '"$VENV"'")'
+"$VENV/bin/python" -m pip list --format=freeze
