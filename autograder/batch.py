@@ -300,7 +300,7 @@ def _start_worker(homework: Path) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The last thing a worker does, after its Grader is closed and its results are sent:
-    # end without tearing down the interpreter, whose thousands of torch objects took
+    # end without tearing down the interpreter, whose thousands of library objects took
     # ~1 s of the batch's wall time (each worker exits while the coordinator waits).
     multiprocessing.util.Finalize(None, exit_now, exitpriority=-100)
 

@@ -28,7 +28,7 @@ from autograder.text import clean
 
 class Grader:
     """A judge with its own pre-started sandbox. With `live_answers`, the hidden tests'
-    expected answers are computed here (with torch) rather than read from answers.json:
+    expected answers are computed here (with the reference) rather than read from answers.json:
     the package's tests compare the two."""
 
     def __init__(self, homework: Homework | None = None, limits: Limits | None = None,

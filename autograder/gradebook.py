@@ -214,7 +214,7 @@ def match_roster(entries: Iterable[Entry], roster: list[dict[str, str]]) -> Matc
 
 def _by_file(entry: Entry, roster: list[dict[str, str]]) -> list[dict[str, str]]:
     """Roster rows a file or folder name points to: the whole name as an id, then an id
-    among its parts (Canvas names downloads `smithjane_12345_67890_regression.py`), then
+    among its parts (Canvas names downloads `smithjane_12345_67890_hw3.py`), then
     the whole name as the student's name."""
     stem = entry.path.stem if entry.path.is_file() else entry.path.name
     whole = norm(stem)

@@ -64,7 +64,7 @@ class Progress:
 
     def left(self) -> str:
         """The time left, from the pace since the first submission was done (before it,
-        the grading processes were starting: torch is imported once per process)."""
+        the grading processes were starting: each imports the homework's libraries once)."""
         now = time.monotonic()
         if self.first is None:
             self.first = now

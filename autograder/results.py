@@ -40,7 +40,7 @@ class GradingResult:
     notes: list[str] = field(default_factory=list)  # for the student: import failure, file used
     output: str = ""  # what the submission printed: for the TA, never shown to students
     isolation: str = ""  # how the workers were confined, and what was missing
-    ungradable: str = ""  # why nothing could be graded (no regression.py, ambiguous upload)
+    ungradable: str = ""  # why nothing could be graded (no module.py, ambiguous upload)
 
     @property
     def score(self) -> float:
