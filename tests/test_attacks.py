@@ -218,7 +218,7 @@ def test_the_graders_are_still_sound_after_the_attacks(grader, short_grader, tmp
 def probe_sandbox():
     os.environ["AUTOGRADER_TEST_CANARY"] = "a secret in the judge's environment"
     try:
-        with Sandbox(HERE / "probe_scenarios.py") as sandbox:
+        with Sandbox(HERE / "probe_scenarios.py", preload=("torch",)) as sandbox:
             yield sandbox
     finally:
         del os.environ["AUTOGRADER_TEST_CANARY"]

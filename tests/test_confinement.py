@@ -161,7 +161,10 @@ RUNNER = textwrap.dedent("""
     from autograder.sandbox import Sandbox
     from autograder.sandbox.confine import WORLD_WRITABLE
     scenarios, submission, marker, *secrets = sys.argv[1:]
-    with Sandbox(Path(scenarios)) as sandbox:
+    # the homework's secrets: its own folder (always) and its reference's; torch preloaded
+    # as the real homework does
+    with Sandbox(Path(scenarios), preload=("torch",),
+                 secrets=[Path(scenarios).parent.parent / "solutions"]) as sandbox:
         outcome = sandbox.run(Path(submission), "regression", "probe",
                               secrets=secrets, marker=marker)
         hoard = sandbox.run(Path(submission), "regression", "hoard", marker=marker)
@@ -389,7 +392,7 @@ SCANNER = textwrap.dedent('''
 
 
 def _probe_sandbox() -> Sandbox:
-    return Sandbox(HERE / "probe_scenarios.py")
+    return Sandbox(HERE / "probe_scenarios.py", preload=("torch",))  # as the homework does
 
 
 def test_a_worker_finds_nothing_of_a_classmate_graded_before_it(tmp_path):

@@ -68,7 +68,8 @@ def _run(sandbox: Sandbox, work: Path, **args):
 
 
 def test_an_endless_loop_meets_the_cpu_limit_and_is_named_so(work):
-    with Sandbox(SCENARIOS, Limits(cpu_seconds=1, wall_seconds=30)) as sandbox:
+    with Sandbox(SCENARIOS, Limits(cpu_seconds=1, wall_seconds=30),
+                 preload=("torch",)) as sandbox:
         for mode in ("loop", "loop_ignoring_sigxcpu"):
             outcome = _run(sandbox, work, mode=mode)
             assert outcome.status == "cpu", (mode, outcome)
@@ -77,7 +78,8 @@ def test_an_endless_loop_meets_the_cpu_limit_and_is_named_so(work):
 
 
 def test_waiting_meets_the_wall_clock_backstop_and_is_not_called_a_loop(work):
-    with Sandbox(SCENARIOS, Limits(cpu_seconds=5, wall_seconds=1)) as sandbox:
+    with Sandbox(SCENARIOS, Limits(cpu_seconds=5, wall_seconds=1),
+                 preload=("torch",)) as sandbox:
         outcome = _run(sandbox, work, mode="sleep")
     assert outcome.status == "timeout", outcome
     assert "1 seconds of wall-clock time" in outcome.message
@@ -93,7 +95,8 @@ RUNNER = textwrap.dedent('''
     from autograder.limits import Limits
     from autograder.sandbox import Sandbox
     work, calls = sys.argv[1], json.loads(sys.argv[2])
-    with Sandbox(Path({scenarios!r}), Limits(**json.loads(sys.argv[3]))) as sandbox:
+    with Sandbox(Path({scenarios!r}), Limits(**json.loads(sys.argv[3])),
+                 preload=("torch",)) as sandbox:
         found = []
         for args in calls:
             o = sandbox.run(Path(work), "regression", "peek_call", **args)

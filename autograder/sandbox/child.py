@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -37,19 +37,23 @@ class Scenario:
     guard: Guard  # the snapshot the scenario's world is put back to
 
 
-def load_scenarios(path: Path) -> dict[str, Scenario]:
-    """The scenario functions of a hidden test suite: every public function in its module.
-    Loaded by the zygote before any fork, so a worker never needs to read the file. The
-    guard's snapshot is taken here too, once, instead of in every worker (~3.5 ms each):
-    a worker starts from exactly the zygote's state, so it is the same snapshot."""
+def load_scenarios(path: Path, preloaded: Sequence[ModuleType] = ()
+                   ) -> dict[str, Scenario]:
+    """The scenario functions of a hidden test suite: every public function defined in its
+    module (not a name starting with "_", not an upper-case constant such as the guard's
+    GUARDED_MODULES). Loaded by the zygote before any fork, so a worker never needs to
+    read the file. The guard's snapshot is taken here too, once, instead of in every
+    worker (~3.5 ms each): a worker starts from exactly the zygote's state, so it is the
+    same snapshot. `preloaded`: the modules the zygote imported for the homework, which
+    the guard keeps."""
     spec = importlib.util.spec_from_file_location("scenarios", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    guard = Guard(vars(module), globals())
+    guard = Guard(module, preloaded, globals())
     found = {
         name: Scenario(fn, guard)
         for name, fn in vars(module).items()
-        if callable(fn) and not name.startswith("_")
+        if callable(fn) and not name.startswith("_") and not name.isupper()
         and getattr(fn, "__module__", "") == "scenarios"
     }
     found[IMPORT_ONLY] = Scenario(_skipped_cells, guard)
@@ -214,8 +218,8 @@ def _import_submission(path: Path, name: str) -> ModuleType:
 
 def describe(exc: BaseException, source: str | None = None) -> dict:
     """The exception as data: its type, message, and the line of the submission it came
-    from (frames of the grader and of torch are left out). The judge shows the line from
-    its own copy of the source, so rewriting the file here changes nothing."""
+    from (frames of the grader and of libraries are left out). The judge shows the line
+    from its own copy of the source, so rewriting the file here changes nothing."""
     try:  # the exception is the submission's: its __str__ or its code's __repr__ may raise too
         if isinstance(exc, SystemExit):
             message = f"the code called sys.exit({exc.code!r})"

@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from autograder.limits import DEFAULT_LIMITS, Limits
 from autograder.text import clean, clean_strings
 
 # The built-in scenario: does the submission import at all? Defined here, not in child.py,
-# so the judge can start the zygote before anything imports torch (child.py does).
+# so the judge needs nothing of the worker's side (child.py) to use it.
 IMPORT_ONLY = "__import__"
 MAX_REQUEST = 1 << 20  # the zygote reads a request in one piece of at most this many bytes
 MANY = "__many__"  # several scenarios, one after another, in one worker (Sandbox.run_many)
@@ -53,15 +54,29 @@ class SandboxError(RuntimeError):
 
 
 class Sandbox:
-    """One pre-started zygote. Not thread-safe: one scenario at a time per Sandbox."""
+    """One pre-started zygote. Not thread-safe: one scenario at a time per Sandbox.
 
-    def __init__(self, scenarios: Path, limits: Limits = DEFAULT_LIMITS) -> None:
+    `scenarios` is the homework's scenarios module. `preload` names the modules the zygote
+    imports once, before it forks any worker (the homework's library): each worker then
+    starts with them, at no time or memory of its own; what is not preloaded, a worker
+    imports itself, within its limits. `secrets` are the folders no worker may read
+    besides the scenarios' own folder (always secret); None: that folder alone."""
+
+    def __init__(self, scenarios: Path, limits: Limits = DEFAULT_LIMITS, *,
+                 preload: Sequence[str] = (), secrets: Sequence[Path] | None = None) -> None:
         self.limits = limits
+        preload = list(preload)
+        bad = [name for name in preload if not isinstance(name, str)
+               or not all(part.isidentifier() for part in name.split("."))]
+        if bad:
+            raise ValueError(f"preload: {bad!r} are not module names")
+        folders = [Path(scenarios).resolve().parent, *(Path(s).resolve() for s in secrets or ())]
+        homework = {"preload": preload, "secrets": list(dict.fromkeys(map(str, folders)))}
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = _zygote_environment()
+        env = _zygote_environment(preload)
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "autograder.sandbox.zygote", str(scenarios),
-             json.dumps(dataclasses.asdict(limits))],
+             json.dumps(dataclasses.asdict(limits)), json.dumps(homework)],
             stdin=theirs, stdout=subprocess.DEVNULL, env=env, cwd="/",
         )
         theirs.close()
@@ -75,6 +90,8 @@ class Sandbox:
             if isinstance(self._hello.get("memory_mb"), int):  # fitted to what is free
                 self.limits = dataclasses.replace(self.limits,
                                                   memory_mb=self._hello["memory_mb"])
+        if self._hello.get("error"):  # it could not start: a preload or scenarios at fault
+            raise SandboxError(self._hello["error"])
         return self._hello
 
     @property
@@ -313,15 +330,17 @@ def _fit_pipe(fd: int, size: int) -> None:
 
 
 # What the zygote, and so every worker, keeps of the judge's environment: what Python and
-# torch need to run. Nothing else: a TA's shell may hold tokens or passwords, and a
-# submission can print os.environ into feedback that goes back to the student.
+# the numeric libraries need to run, and each preloaded package's own settings (NAME_*).
+# Nothing else: a TA's shell may hold tokens or passwords, and a submission can print
+# os.environ into feedback that goes back to the student.
 _KEEP = {"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH", "PYTHONHOME"}
-_KEEP_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_", "TORCH_")
+_KEEP_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_")
 
 
-def _zygote_environment() -> dict[str, str]:
+def _zygote_environment(preload: Sequence[str] = ()) -> dict[str, str]:
+    prefixes = (*_KEEP_PREFIXES, *(f"{name.split('.')[0].upper()}_" for name in preload))
     env = {name: value for name, value in os.environ.items()
-           if name in _KEEP or name.startswith(_KEEP_PREFIXES)}
+           if name in _KEEP or name.startswith(prefixes)}
     env.update(PYTHONPATH=str(_ROOT), PYTHONDONTWRITEBYTECODE="1")
     return env
 

@@ -88,9 +88,9 @@ class Isolation:
 
     @classmethod
     def begin(cls) -> Isolation:
-        """What is best done while the zygote is small (each forks a helper, a fork of a
-        process that has imported torch costs ~40 ms): the user to switch to, a user
-        namespace where namespaces need one, and whether the seccomp filter loads."""
+        """What is best done while the zygote is small (each forks a helper, and a fork of
+        a process that has imported a large library costs ~40 ms): the user to switch to,
+        a user namespace where namespaces need one, and whether the seccomp filter loads."""
         iso = cls(None, None, 0, [])
         iso._user()
         if os.geteuid() != 0:

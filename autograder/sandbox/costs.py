@@ -1,14 +1,19 @@
-"""What each confinement layer costs on this machine: `python -m autograder.sandbox.costs`.
+"""What each confinement layer costs on this machine:
+`python -m autograder.sandbox.costs [MODULE ...]`.
 
-Once per zygote: Isolation.begin() (before torch), then each step of finish(). Once per
-worker: each step of confine(), timed in 40 forked children (medians), beside a bare
-fork of the same process for scale. The process confines itself as the zygote would
-(it ends in the zygote's private root), so run it on its own; its scratch folder goes
-when the next zygote starts.
+The process first imports what a zygote preloads, for a zygote's size: the MODULEs
+given, else the homework description's preload (autograder.homework; $AUTOGRADER_HOMEWORK
+chooses the homework), else nothing. Once per zygote: Isolation.begin() (before the
+preloaded modules), then each step of finish(). Once per worker: each step of confine(),
+timed in 40 forked children (medians), beside a bare fork of the same process for scale.
+The process confines itself as the zygote would (it ends in the zygote's private root),
+so run it on its own; its scratch folder goes when the next zygote starts.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import os
 import statistics
@@ -21,10 +26,16 @@ from autograder.sandbox import confine, seccomp
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", metavar="MODULE",
+                        help="what the zygote preloads (default: the homework's preload)")
+    preload = parser.parse_args().modules or _homework_preload()
     started = time.perf_counter()
     iso = confine.Isolation.begin()
     once = {"begin: user, user namespace, seccomp check": time.perf_counter() - started}
-    import torch  # noqa: F401  (a zygote's size, for the forks below)
+    for name in preload:  # a zygote's size, for the forks below
+        importlib.import_module(name)
+    print(f"preloaded: {', '.join(preload) or 'nothing'}")
 
     base = tempfile.mkdtemp(prefix=f"sandbox-{os.getpid()}-")
     iso.roots = confine.readable_roots()
@@ -51,6 +62,15 @@ def main() -> None:
           f"{statistics.median(forks) * 1e3:7.3f} ms")
     if iso.cgroup is not None:
         iso.cgroup.remove()
+
+
+def _homework_preload() -> tuple[str, ...]:
+    """What the homework description says the zygote preloads; nothing without one."""
+    try:
+        from autograder.homework import Homework
+    except ImportError:
+        return ()
+    return Homework.load().preload
 
 
 def _timed(step, *args) -> float:

@@ -1,19 +1,22 @@
-"""The pre-started worker: imports torch once, then forks one confined child per request.
+"""The pre-started worker: imports the homework's library once, then forks one confined
+child per request.
 
-Run by the judge as `python -m autograder.sandbox.zygote SCENARIOS LIMITS_JSON`; it talks
-over a Unix socket on fd 0. Each request names the submission's module and brings three
-descriptors: a result pipe, a call pipe and the submission's file. The zygote reads
-none of them. The judge writes each call (a scenario and its arguments) to the call
-pipe only after the previous call's result is back, and the child writes its results
-to the judge's pipe directly; the submission is copied in the kernel (sendfile), never
-through a buffer here. So no submission's bytes, results or arguments pass through the
-zygote's memory, which every later child inherits.
+Run by the judge (client.Sandbox) as `python -m autograder.sandbox.zygote SCENARIOS
+LIMITS_JSON HOMEWORK_JSON`, the last {"preload": [module names], "secrets": [folders no
+worker may read]}; it talks over a Unix socket on fd 0. Each request names the
+submission's module and brings three descriptors: a result pipe, a call pipe and the
+submission's file. The zygote reads none of them. The judge writes each call (a
+scenario and its arguments) to the call pipe only after the previous call's result is
+back, and the child writes its results to the judge's pipe directly; the submission is
+copied in the kernel (sendfile), never through a buffer here. So no submission's bytes,
+results or arguments pass through the zygote's memory, which every later child inherits.
 """
 
 from __future__ import annotations
 
 import errno
 import gc
+import importlib
 import json
 import os
 import select
@@ -32,30 +35,55 @@ os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS
 
 
 def main() -> None:
-    scenarios_path, limits_json = sys.argv[1], sys.argv[2]
+    scenarios_path, limits_json, homework_json = sys.argv[1:4]
     os.dup2(2, 1)  # stray prints from imports go to stderr, never into the protocol
     os.umask(0o022)  # the folders made here for workers open to them, whatever the TA's umask
+    sock = socket.socket(fileno=0)
+    try:
+        started = _start(Path(scenarios_path), json.loads(limits_json), json.loads(homework_json))
+    except Exception:  # the homework's fault, mostly (a module that does not import): say so
+        try:
+            _send(sock, {"error": "the sandbox could not start:\n"
+                                  + traceback.format_exc(limit=-3)})
+        except OSError:
+            pass
+        return
+    scenarios, limits, iso, base = started
+    try:
+        _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing,
+                     "memory_mb": limits.memory_mb, "scratch": str(base)})
+    except OSError:
+        return  # the judge closed before we were ready: nothing to serve
+    try:
+        _serve(sock, scenarios, limits, iso, base)
+    finally:  # the judge removes each scratch folder; this is what a dead judge left
+        shutil.rmtree(base, ignore_errors=True)
+        if iso.cgroup is not None:
+            iso.cgroup.remove()
+
+
+def _start(scenarios_path: Path, limits_fields: dict, homework: dict) -> tuple:
+    """Everything before the first fork, in the order that keeps it fast and safe: what
+    forks helpers while the process is small, then the homework's library and the
+    scenarios (imported while we may, before any confinement), then every other layer."""
     from autograder.sandbox.confine import Isolation, cgroup_bytes, fit_memory, free_memory
 
-    iso = Isolation.begin()  # before torch: its helper processes fork a small process
-    import numpy  # noqa: F401  (imported while we may: a worker cannot read site-packages lazily if confined later)
-    import torch
-
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
+    iso = Isolation.begin()  # before the library: each of its helpers forks a small process
+    preloaded = [importlib.import_module(name) for name in homework["preload"]]
 
     from autograder.limits import Limits
     from autograder.sandbox import child
 
-    limits = Limits(**json.loads(limits_json))
-    free = free_memory()  # torch is imported: what is free now is what workers may share
-    limits, lowered = fit_memory(limits, free)
     # too much output fails a worker's write rather than killing it; set here, before the
     # guard's snapshot of the signal handlers, which workers are put back to
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    scenarios = child.load_scenarios(Path(scenarios_path))
+    # the scenarios module sets the library up for forked workers (one thread, say); no
+    # work with the library is done before the fork
+    scenarios = child.load_scenarios(scenarios_path, preloaded)
+    free = free_memory()  # all is imported: what is free now is what workers may share
+    limits, lowered = fit_memory(Limits(**limits_fields), free)
     base = _scratch_base(tempfile.gettempdir())  # every worker's scratch folder is in it
-    iso.finish(limits, str(base), _secret_folders(Path(scenarios_path)), free)
+    iso.finish(limits, str(base), homework["secrets"], free)
     if lowered:
         iso.missing.append(lowered)
     if iso.scratch_in_memory():
@@ -74,18 +102,7 @@ def main() -> None:
         # the zygote's, already counted in what was free, so a worker's allowance comes
         # on top of them (else a worker in a 768 MB container had ~180 MB less than told)
         iso.cgroup.set_limit(iso.cgroup.usage() + cgroup_bytes(limits, free))
-    sock = socket.socket(fileno=0)
-    try:
-        _send(sock, {"ready": True, "isolation": iso.describe(), "missing": iso.missing,
-                     "memory_mb": limits.memory_mb, "scratch": str(base)})
-    except OSError:
-        return  # the judge closed before we were ready: nothing to serve
-    try:
-        _serve(sock, scenarios, limits, iso, base)
-    finally:  # the judge removes each scratch folder; this is what a dead judge left
-        shutil.rmtree(base, ignore_errors=True)
-        if iso.cgroup is not None:
-            iso.cgroup.remove()
+    return scenarios, limits, iso, base
 
 
 def _scratch_base(parent: str) -> Path:
@@ -99,23 +116,6 @@ def _scratch_base(parent: str) -> Path:
         except (ValueError, OSError):
             pass  # not one of ours, or a live zygote of another user
     return Path(tempfile.mkdtemp(prefix=f"sandbox-{os.getpid()}-", dir=parent))
-
-
-def _secret_folders(scenarios: Path) -> list[str]:
-    """What no worker may see: the folder of the scenarios (the hidden tests), and the
-    folders its homework.toml lists as secrets (the reference solution)."""
-    folder = scenarios.resolve().parent
-    found = [str(folder)]
-    try:
-        try:
-            import tomllib  # novermin: on Python 3.10, tomli below
-        except ImportError:  # Python 3.10
-            import tomli as tomllib
-        with open(folder / "homework.toml", "rb") as f:
-            listed = tomllib.load(f).get("secrets", [])
-    except (OSError, ImportError, ValueError):
-        return found
-    return found + [str((folder / name).resolve()) for name in listed if isinstance(name, str)]
 
 
 def _serve(sock: socket.socket, scenarios: dict, limits, iso, base: Path) -> None:
@@ -143,7 +143,7 @@ def _serve(sock: socket.socket, scenarios: dict, limits, iso, base: Path) -> Non
 
 
 def _collapse_to_huge_pages() -> None:
-    """Back the zygote's anonymous memory (~150 MB after importing torch) with 2 MB pages,
+    """Back the zygote's anonymous memory (~150 MB with a large library preloaded) in 2 MB pages,
     where the kernel can (MADV_COLLAPSE, Linux 6.1+). A fork then copies a few hundred
     page-table entries instead of ~37,000, and each worker costs about half as much.
     Best effort: on an older kernel nothing changes."""

@@ -4,12 +4,60 @@ Each takes the submission module and plain arguments (numbers and lists), builds
 tensors from them, calls the student's functions and returns plain data only:
 values as lists, shapes, dtypes, flags. No expected value lives here, and nothing is
 built at import time: this module is loaded into the zygote and every worker.
+
+Besides the scenarios (every public function), this module tells the sandbox how to use
+torch in forked workers (one thread), and what of torch its guard puts back after every
+call into the submission (GUARDED_MODULES, GUARDED_CLASSES, _save_state and
+_restore_state: see autograder/sandbox/guard.py).
 """
 
+import math
+
+import numpy
 import torch
 
 _MAX_VALUES = 10_000  # a result larger than this is described, not sent
 
+# ---------------------------------------------------------------- torch in the sandbox
+
+# Loaded in the zygote before it forks: a worker's CPU limit is one CPU's worth, and a
+# thread pool started before a fork is of no use in the child. (In a process that already
+# ran torch work, as the package's own tests may, the inter-op pool can no longer be set.)
+torch.set_num_threads(1)
+try:
+    torch.set_num_interop_threads(1)
+except RuntimeError:
+    pass
+
+# What the scenarios below look up, which a submission could rebind: names replaced in or
+# removed from these modules come back, names added to a Tensor go. (The guard keeps math
+# and every preloaded module anyway; torch is named here too, for a sandbox without it.)
+GUARDED_MODULES = (math, numpy, torch, torch.autograd)
+GUARDED_CLASSES = (torch.Tensor,)
+# bound now: torch._C is no guarded module, so a patch there would outlive a call
+_FUNCTION_MODES = (torch._C._len_torch_function_stack, torch._C._pop_torch_function_stack)
+_DISPATCH_MODES = (torch._C._len_torch_dispatch_stack, torch._C._pop_torch_dispatch_stack)
+
+
+def _save_state():
+    """What of torch's global state the scenarios rely on: grad mode and default dtype."""
+    return torch.is_grad_enabled(), torch.get_default_dtype()
+
+
+def _restore_state(saved):
+    """After every call into the submission: no torch function or dispatch mode left on
+    (it would run the submission's code inside the scenario), grad mode and default dtype
+    as they were."""
+    grad, dtype = saved
+    for length, pop in (_FUNCTION_MODES, _DISPATCH_MODES):
+        while length():
+            pop()
+    torch.set_grad_enabled(grad)
+    if torch.get_default_dtype() is not dtype:
+        torch.set_default_dtype(dtype)
+
+
+# ---------------------------------------------------------------- scenarios' helpers
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
