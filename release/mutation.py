@@ -29,6 +29,7 @@ from pathlib import Path
 
 import torch
 
+from autograder.homework import Homework
 from release.student import find_blocks
 
 try:
@@ -37,7 +38,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "regression.py"
+SOLUTION = Homework.load().reference
 EQUIVALENT = ROOT / "release" / "equivalent_mutants.toml"
 ALTERNATIVES = ROOT / "tests" / "alternatives"
 

@@ -26,13 +26,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from release.markers import ROOT, MarkerError, ReleaseError, display_path, find_blocks
+from autograder.homework import Homework
+from release.markers import MarkerError, ReleaseError, display_path, find_blocks
 from release.notebook import NOTEBOOK, TEMPLATE, notebook_text, split_module
 from release.stubs import stub_source
 from release.sync import differences, is_cache, write_release
 
-SOLUTION = ROOT / "solutions" / "regression.py"
-ASSIGNMENT = ROOT / "assignment"
+HOMEWORK = Homework.load()  # the course's current homework: its reference and skeleton
+SOLUTION = HOMEWORK.reference
+ASSIGNMENT = HOMEWORK.skeleton.parent
 
 __all__ = ["MarkerError", "ReleaseError", "find_blocks", "main", "notebook_text",
            "release_files", "split_module", "stub_source", "write_release"]
@@ -46,7 +48,7 @@ def release_files(solution: Path = SOLUTION, template: Path = TEMPLATE) -> dict[
     source = solution.read_text(encoding="utf-8")
     where = display_path(solution)
     files = {
-        "regression.py": stub_source(source, where).encode("utf-8"),
+        HOMEWORK.upload_name: stub_source(source, where).encode("utf-8"),
         NOTEBOOK: notebook_text(source, where, template=template).encode("utf-8"),
     }
     for item in sorted(template.rglob("*")):
