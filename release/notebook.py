@@ -330,6 +330,34 @@ def setup_cell(tests: Path) -> str:
     return _SETUP_CELL.format(tests="{" + listed + "\n}")
 
 
+def _stubs_before(stubs: dict[str, int], questions: list[Question], path: str
+                  ) -> dict[str, list[str]]:
+    """Each question's stubs to show before it: a stub goes before the first question
+    whose public test takes it."""
+    before: dict[str, list[str]] = {q.name: [] for q in questions}
+    for name, line in stubs.items():
+        first = next((q for q in questions if name in q.uses), None)
+        if first is None:
+            raise ReleaseError(path, line, f"no public test takes {name}(): "
+                               "the notebook has no question to put it before")
+        before[first.name].append(name)
+    return before
+
+
+def _question_cells(q: Question, codes: list[str], names: list[str]) -> list[dict]:
+    """One question: its text, the stubs it first tests, its answer cell, its reflection
+    (if it has one) and its otter check."""
+    text = _TEST_REFERENCE.sub("", q.text).replace(" ()", "").rstrip()
+    cells = [_cell("markdown", q.name, f"## Question {q.number}\n\n{text}")]
+    cells += [_cell("code", f"{q.name}-{name.replace('_', '-')}", code)
+              for name, code in zip(names, codes, strict=True)]
+    cells.append(_cell("code", f"{q.name}-answer", ANSWER_CELLS[q.name]))
+    if q.name in REFLECTION_CELLS:
+        cells.append(_cell("markdown", f"{q.name}-reflection", REFLECTION_CELLS[q.name]))
+    cells.append(_cell("code", f"{q.name}-check", f'grader.check("{q.name}")', IGNORED))
+    return cells
+
+
 def notebook_text(
     source: str, path: str = "<source>", *, stubbed: bool = True, template: Path = TEMPLATE
 ) -> str:
@@ -358,14 +386,7 @@ def notebook_text(
     helpers = [name for name in parts.functions
                if name not in stubs and name != WALKTHROUGH and not name.startswith("_")]
 
-    before: dict[str, list[str]] = {q.name: [] for q in questions}
-    for name, line in stubs.items():
-        first = next((q for q in questions if name in q.uses), None)
-        if first is None:
-            raise ReleaseError(path, line, f"no public test takes {name}(): "
-                               "the notebook has no question to put it before")
-        before[first.name].append(name)
-
+    before = _stubs_before(stubs, questions, path)
     cells = [
         _cell("markdown", "intro", _section(sections, title, where)),
         _cell("markdown", "setup", _SETUP_TEXT),
@@ -374,14 +395,8 @@ def notebook_text(
         *(_cell("code", name.replace("_", "-"), parts.functions[name]) for name in helpers),
     ]
     for q in questions:
-        text = _TEST_REFERENCE.sub("", q.text).replace(" ()", "").rstrip()
-        cells.append(_cell("markdown", q.name, f"## Question {q.number}\n\n{text}"))
-        for name in before[q.name]:
-            cells.append(_cell("code", f"{q.name}-{name.replace('_', '-')}", parts.functions[name]))
-        cells.append(_cell("code", f"{q.name}-answer", ANSWER_CELLS[q.name]))
-        if q.name in REFLECTION_CELLS:
-            cells.append(_cell("markdown", f"{q.name}-reflection", REFLECTION_CELLS[q.name]))
-        cells.append(_cell("code", f"{q.name}-check", f'grader.check("{q.name}")', IGNORED))
+        cells += _question_cells(q, [parts.functions[name] for name in before[q.name]],
+                                 before[q.name])
     cells += [
         _cell("markdown", "check-all", _CHECK_ALL_TEXT),
         _cell("code", "check-all-code", "grader.check_all()", IGNORED),
