@@ -1,38 +1,37 @@
-"""From what a worker sent back to feedback a student can act on.
+"""This lecture's feedback: from what a worker sent back about forward(), mse() and
+update() (torch tensors, their graph, their dtype) to feedback a student can act on.
 
-Every check here reads plain data (the scenarios' JSON) and compares it with the
-reference's answers computed in the judge. When a result is wrong, the usual cause is
-named by replaying that mistake on the same inputs (a sum instead of a mean, a missing
-bias, gradients not zeroed, a step uphill, ...). Messages of hidden tests carry no
-number from the hidden inputs or answers; visible tests (the lecture's numbers) may
-show expected and actual values. No message quotes a name the submission chose (a
-class, a dtype, an exception): only names from fixed sets. Worker data is checked
-against each scenario's shape (SCHEMAS) before any test reads it.
+The generic checks (comparing numbers, the data's schemas, the closed vocabulary, running
+a scenario) are autograder.checks'; here are this homework's SCHEMAS, its hints and its
+mistakes. When a result is wrong, the usual cause is named by replaying that mistake on
+the same inputs (a sum instead of a mean, a missing bias, gradients not zeroed, a step
+uphill, ...). Messages of hidden tests carry no number from the hidden inputs or answers;
+visible tests (the lecture's numbers) may show expected and actual values.
 """
 
 from __future__ import annotations
 
-import builtins
 import math
 from typing import Any
 
-from autograder.judge import Submission, fail
+from autograder.checks import (
+    BUILTIN_TYPES,
+    NUMPY_TYPES,
+    SHAPE,
+    VALUES,
+    Runner,
+    close,
+    error_name,
+    fmt,
+    fmt_shape,
+    is_number,
+)
 from autograder.tests.hidden import LECTURE
 
 FLOAT32_EPS = 2.0**-23
 
 
 # ---------------------------------------------------------------- comparing numbers
-
-
-def close(got: Any, want: Any, rel: float = 1e-4, abs_: float = 1e-4) -> bool:
-    """Same nesting and every number within tolerance; never true for None or NaN."""
-    if isinstance(want, (list, tuple)):
-        return (isinstance(got, (list, tuple)) and len(got) == len(want)
-                and all(close(g, w, rel, abs_) for g, w in zip(got, want, strict=True)))
-    if isinstance(got, bool) or not isinstance(got, (int, float)):
-        return False
-    return math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
 
 
 def close_as(got: Any, want: Any, dtype: str) -> bool:
@@ -48,27 +47,15 @@ def step_close(got: float, want: float, before: float) -> bool:
     """A parameter after a step: right to within 1e-5 of the step (a float32 step is
     computed to 1e-7; a float16 one, to 1e-3, is not right), plus a few float32 rounding
     steps of the value (a step of 4e-5 on 30 is only ~20 of them)."""
-    if isinstance(got, bool) or not isinstance(got, (int, float)) or math.isnan(got):
+    if not is_number(got) or math.isnan(got):
         return False
     return abs(got - want) <= 1e-5 * abs(want - before) + 8 * FLOAT32_EPS * max(abs(want), 1e-6)
 
 
-def fmt(value: Any, digits: int = 6) -> str:
-    """A number or list as a student reads it: 70, 39.4, [-50, 10, 60]."""
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(fmt(v, digits) for v in value) + "]"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
-
-
 # ---------------------------------------------------------------- what a worker may send
 
-# The shape of each scenario's data (scenarios.py), checked before a test reads any of it:
-# a type, a tuple of alternatives, a dict of keys (a key ending in "?" may be missing), a
-# one-item list for a list of those, or one of the names below.
-NUMBER, VALUES, SHAPE = "number", "values", "shape"
-_MAX_DEPTH, _MAX_NUMBERS, _MAX_TEXT, _MAX_ITEMS = 4, 20_000, 200, 100
+# The shape of each scenario's data (scenarios.py), checked before a test reads any of it
+# (the schemas of autograder.checks.valid).
 DESCRIBED = {"type": str, "module": str, "tensor": bool, "shape": (None, SHAPE),
              "value": (None, VALUES), "tensor_subclass?": bool, "dtype?": str,
              "requires_grad?": bool, "grad_fn?": bool, "is_leaf?": bool}
@@ -85,57 +72,6 @@ SCHEMAS: dict[str, Any] = {
     "update_steps": {"steps": [{"w": _PARAM, "b": _PARAM, "returned_new": bool}],
                      "loss_after": (None, VALUES)},
 }
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _values_ok(value: Any) -> bool:
-    """A number, or lists of numbers nested at most _MAX_DEPTH deep: walked without
-    recursion, so a value nested 900 deep is refused, not a RecursionError."""
-    todo, count = [(value, 0)], 0
-    while todo:
-        item, depth = todo.pop()
-        count += 1
-        if count > _MAX_NUMBERS:
-            return False
-        if isinstance(item, list):
-            if depth >= _MAX_DEPTH:
-                return False
-            todo.extend((v, depth + 1) for v in item)
-        elif not _is_number(item):
-            return False
-    return True
-
-
-def valid(value: Any, schema: Any) -> bool:
-    """Whether worker data has the shape `schema` describes (see SCHEMAS)."""
-    if schema is None:
-        return value is None
-    if isinstance(schema, tuple):
-        return any(valid(value, alternative) for alternative in schema)
-    if schema == NUMBER:
-        return _is_number(value)
-    if schema == VALUES:
-        return _values_ok(value)
-    if schema == SHAPE:
-        return (isinstance(value, list) and len(value) <= 8
-                and all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in value))
-    if isinstance(schema, list):
-        return (isinstance(value, list) and len(value) <= _MAX_ITEMS
-                and all(valid(item, schema[0]) for item in value))
-    if isinstance(schema, dict):
-        if not isinstance(value, dict):
-            return False
-        keys = {key.rstrip("?"): key for key in schema}
-        return (set(value) <= set(keys)
-                and all(key in value for key in schema if not key.endswith("?"))
-                and all(valid(value[name], schema[key]) for name, key in keys.items()
-                        if name in value))
-    if schema is str:
-        return isinstance(value, str) and len(value) <= _MAX_TEXT
-    return isinstance(value, schema) and not (schema is int and isinstance(value, bool))
 
 
 def _described_ok(value: Any) -> bool:
@@ -159,13 +95,8 @@ MALFORMED = ("What came back from {what} is not what this test's own code sends,
 
 # ---------------------------------------------------------------- a closed vocabulary
 
-# Feedback names a type, a dtype or an exception only from these fixed sets, never with
-# a name the submission chose (a class named after the hidden inputs would carry them out).
-BUILTIN_TYPES = frozenset({name for name, value in vars(builtins).items()
-                           if isinstance(value, type)} | {"NoneType"})
-NUMPY_TYPES = frozenset({"ndarray", "matrix", "bool_", "float16", "float32", "float64",
-                         "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",
-                         "uint32", "uint64", "complex64", "complex128"})
+# Beside autograder.checks' sets: torch's names (TORCH_DTYPES names a dtype, never the
+# submission's own string).
 TORCH_TYPES = frozenset({"Tensor", "Parameter", "Size", "dtype", "device"})
 # torch's dtypes (torch 2.13), named here so that the judge needs no torch; the package's
 # tests check the list against the installed torch (tests/test_torch_free_judge.py)
@@ -175,15 +106,6 @@ TORCH_DTYPES = frozenset(f"torch.{name}" for name in (
     "float8_e5m2fnuz float8_e8m0fnu int1 int16 int2 int3 int32 int4 int5 int6 int64 int7 "
     "int8 qint32 qint8 quint2x4 quint4x2 quint8 uint1 uint16 uint2 uint3 uint32 uint4 "
     "uint5 uint6 uint64 uint7 uint8").split())
-
-
-def error_name(name: Any) -> str:
-    """An exception's name if it is a built-in one, else "an exception"."""
-    if isinstance(name, str) and name in BUILTIN_TYPES:
-        value = getattr(builtins, name, None)
-        if isinstance(value, type) and issubclass(value, BaseException):
-            return name
-    return "an exception"
 
 
 def dtype_name(desc: dict) -> str:
@@ -209,33 +131,10 @@ _HINTS = [
 ]
 
 
-def run(submission: Submission, scenario: str, what: str, **args: Any) -> dict:
-    """Run a scenario and return its data, checked against SCHEMAS. If the student's code
-    failed, fail the test saying what went wrong, plus a hint when the error is a
-    well-known one (chosen by the judge from the error's text, never quoting it); if the
-    data is malformed, fail it saying so."""
-    outcome = submission.run(scenario, **args)
-    if not outcome.ok:
-        error = outcome.error or {}
-        if outcome.status == "error" and not submission.public:
-            # no line or function: which line raises is the worker's choice, and so could
-            # carry a hidden input out (a line number is not a number the test owns)
-            message = f"{what} raised {error_name(error.get('type'))}."
-        else:
-            message = submission.explain(outcome, what)
-        text = error.get("message") or ""
-        hints = [hint for pattern, hint in _HINTS if isinstance(text, str) and pattern in text]
-        fail("\n".join([message, *hints[:1]]))
-    return checked(scenario, outcome.value, what)
-
-
-def checked(scenario: str, value: Any, what: str) -> dict:
-    """A scenario's data if it has the shape SCHEMAS gives it; else the test fails, saying
-    so (never "the grader could not run this test": the malformed data is the
-    submission's doing)."""
-    if not (valid(value, SCHEMAS[scenario]) and _described_ok(value)):
-        fail(MALFORMED.format(what=what))
-    return value
+# Each test runs its scenario with `run` and reads only data that fits SCHEMAS.
+RUNNER = Runner(SCHEMAS, hints=_HINTS, malformed=MALFORMED, extra_check=_described_ok)
+run = RUNNER.run
+checked = RUNNER.checked
 
 
 # ---------------------------------------------------------------- what came back
@@ -275,15 +174,6 @@ def returned_problem(desc: dict, what: str, *, graph: bool = True) -> str | None
     return None
 
 
-def _shape(shape: list[int]) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def shape_of(value: Any) -> list[int]:
-    """The shape of a plain number or nested list (one of the test's own inputs)."""
-    return [len(value), *shape_of(value[0])] if isinstance(value, list) else []
-
-
 def _kept_dtype(desc: dict, want: dict, what: str) -> str | None:
     """Whether a result whose values are right keeps the inputs' dtype and precision."""
     if desc.get("dtype") == want["dtype"]:
@@ -310,8 +200,8 @@ def forward_problem(out: dict, want: dict, *, x_shape: list[int], visible: bool)
         return problem
     if desc["shape"] != want["shape"]:
         if visible:
-            return (f"forward() returned a tensor of shape {_shape(desc['shape'])} for an input "
-                    f"of shape {_shape(x_shape)}: the prediction must have the shape of x.")
+            return (f"forward() returned a tensor of shape {fmt_shape(desc['shape'])} for an input "
+                    f"of shape {fmt_shape(x_shape)}: the prediction must have the shape of x.")
         return (f"For a {len(x_shape)}-d input x, forward() returned a tensor of another shape: "
                 "the prediction must have the same shape as x (w * x + b).")
     if not out["x_unchanged"]:
@@ -384,7 +274,7 @@ def loss_problem(out: dict, want: dict, *, visible: bool, lecture: float | None 
     if problem:
         return problem
     if desc["shape"] != []:
-        shown = f" (it has shape {_shape(desc['shape'])})" if visible else ""
+        shown = f" (it has shape {fmt_shape(desc['shape'])})" if visible else ""
         return ("mse() must return a single number, a 0-dim tensor, but returned a tensor "
                 f"with {len(desc['shape'])} dimension(s){shown}: average all the squared "
                 "differences into one number (torch.mean, without dim or keepdim).")
@@ -551,7 +441,7 @@ def default_lr_problem(value: dict, start: tuple[float, float]) -> str | None:
     if len(records) != 1 or record_problem(records[0], start, grads=False):
         return None
     w, b = records[0]["w"]["value"], records[0]["b"]["value"]
-    if not (_is_number(w) and _is_number(b)):
+    if not (is_number(w) and is_number(b)):
         return None
     lr_w = (start[0] - w) / LECTURE["grad_w"]
     lr_b = (start[1] - b) / LECTURE["grad_b"]

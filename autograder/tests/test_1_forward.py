@@ -2,9 +2,10 @@
 
 import pytest
 
+from autograder.checks import shape_of
 from autograder.judge import fail
 from autograder.tests import hidden
-from autograder.tests.feedback import forward_problem, run, shape_of
+from autograder.tests.feedback import forward_problem, run
 from autograder.tests.hidden import LECTURE
 
 

@@ -4,14 +4,10 @@ test."""
 
 import pytest
 
+from autograder.checks import shape_of
 from autograder.judge import fail
 from autograder.tests import hidden
-from autograder.tests.feedback import (
-    forward_gradients_problem,
-    loss_gradients_problem,
-    run,
-    shape_of,
-)
+from autograder.tests.feedback import forward_gradients_problem, loss_gradients_problem, run
 from autograder.tests.hidden import LECTURE
 
 

@@ -2,16 +2,10 @@
 
 import pytest
 
+from autograder.checks import close, fmt
 from autograder.judge import fail
 from autograder.tests import hidden
-from autograder.tests.feedback import (
-    close,
-    default_lr_problem,
-    fmt,
-    record_problem,
-    run,
-    update_problem,
-)
+from autograder.tests.feedback import default_lr_problem, record_problem, run, update_problem
 from autograder.tests.hidden import LECTURE
 
 
