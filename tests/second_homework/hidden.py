@@ -29,7 +29,7 @@ SEED = 20506  # changing it changes every hidden input: do it only between terms
 PUBLIC = {
     "standardize": [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0],  # mean 5, population std 2
     "standardize_z": [-1.5, -0.5, -0.5, -0.5, 0.0, 0.0, 1.0, 2.0],
-    "softmax": [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]],
+    "softmax": [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]],  # 2-d: each row sums to 1
     "clip_long": [3.0, 4.0],  # norm 5
     "clip_short": [0.3, 0.4],  # norm 0.5
     "max_norm": 1.0,
