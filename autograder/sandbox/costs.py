@@ -26,10 +26,15 @@ from autograder.sandbox import confine, seccomp
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="What each confinement layer costs here.")
     parser.add_argument("modules", nargs="*", metavar="MODULE",
                         help="what the zygote preloads (default: the homework's preload)")
-    preload = parser.parse_args().modules or _homework_preload()
+    preload = parser.parse_args().modules
+    if not preload:
+        try:
+            preload = _homework_preload()
+        except Exception as exc:  # noqa: BLE001 (HomeworkError: its message says what to fix)
+            parser.error(str(exc))
     started = time.perf_counter()
     iso = confine.Isolation.begin()
     once = {"begin: user, user namespace, seccomp check": time.perf_counter() - started}
