@@ -25,6 +25,7 @@ from types import ModuleType
 import pytest
 from schema import validate_results
 
+from autograder.class_report import causes
 from autograder.homework import Homework
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,13 +35,18 @@ REFERENCE, STARTER = HOMEWORK.reference, HOMEWORK.skeleton
 EXAMPLES = {path.stem: path for path in HOMEWORK.examples}
 ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 FUNCTIONS = ("standardize()", "softmax()", "clip_norm()")
-# each example's mistake: the one function it gets wrong, and words its feedback must say
+# each example's mistake: the one function it gets wrong, words its feedback must say,
+# and the cause (homework.toml's [causes]) the class report counts it under
 MISTAKES = {
-    "sample_std": ("standardize()", "sample standard deviation (ddof=1)"),
-    "unstable_softmax": ("softmax()", "np.exp overflows"),
-    "softmax_whole_array": ("softmax()", "normalizes the whole array"),
-    "always_rescales": ("clip_norm()", "already within max_norm"),
-    "returns_list": ("clip_norm()", "returned a Python list, not a numpy array"),
+    "sample_std": ("standardize()", "sample standard deviation (ddof=1)",
+                   "sample std (ddof=1)"),
+    "unstable_softmax": ("softmax()", "np.exp overflows", "softmax not stabilized"),
+    "softmax_whole_array": ("softmax()", "normalizes the whole array",
+                            "softmax over the whole array"),
+    "always_rescales": ("clip_norm()", "already within max_norm",
+                        "clip_norm rescales short vectors"),
+    "returns_list": ("clip_norm()", "returned a Python list, not a numpy array",
+                     "returned a list"),
 }
 
 
@@ -121,7 +127,7 @@ def test_make_grade_writes_results_json_naming_the_mistake(tmp_path):
         data = validate_results(results)
         tests = data["tests"]
         assert {function_of(t) for t in tests} == set(FUNCTIONS)
-        function, words = MISTAKES[name]
+        function, words, _ = MISTAKES[name]
         wrong = [t for t in tests if function_of(t) == function]
         assert all(t["score"] == t["max_score"] for t in tests if t not in wrong), (name, tests)
         failed = [t for t in wrong if t["score"] < t["max_score"]]
@@ -135,27 +141,152 @@ def test_make_grade_writes_results_json_naming_the_mistake(tmp_path):
 # ---------------------------------------------------------------- (c) make grade-all
 
 
+ALONE = """
+import json, sys
+from dataclasses import asdict
+from pathlib import Path
+from autograder.grade import Grader
+from autograder.class_report import causes
+from autograder.homework import Homework
+with Grader(Homework.load(sys.argv[1])) as grader:
+    print(json.dumps([asdict(grader.grade(Path(p))) for p in sys.argv[2:]]))
+"""
+
+
 def test_make_grade_all_gives_each_student_the_score_it_gets_alone(tmp_path):
-    students = {"ada": REFERENCE, "bo": EXAMPLES["unstable_softmax"],
-                "cy": EXAMPLES["returns_list"]}
+    """A class of folders (the reference, the starter, every example), graded at two at a
+    time: each gets the score and feedback it gets alone, and the class report counts it
+    under its own mistake (homework.toml's [causes])."""
+    students = {"ada": REFERENCE, "starter": STARTER, **EXAMPLES}
     folder = tmp_path / "class"
     for student, source in students.items():
         (folder / student).mkdir(parents=True)
         shutil.copy(source, folder / student / "stats.py")
     book, out = tmp_path / "book.csv", tmp_path / "out"
     make("grade-all", f"SUBMISSIONS={folder}", f"GRADEBOOK={book}", f"OUT={out}", "JOBS=2")
+    alone = subprocess.run([sys.executable, "-c", ALONE, str(FOLDER),
+                            *(str(p) for p in students.values())], cwd=ROOT, env=ENV,
+                           capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    by_itself = dict(zip(students, json.loads(alone.stdout.splitlines()[-1]), strict=True))
     with open(book, newline="") as f:
         rows = {row["Name"]: row for row in csv.DictReader(f)}
     assert set(rows) == set(students)
-    for student, source in students.items():
-        alone, _ = grade(source, tmp_path)
-        row = rows[student]
+    for student in students:
+        row, itself = rows[student], by_itself[student]
+        record = json.loads((out / "results" / f"{student}.json").read_text())["result"]
         assert row["Status"] == "graded"
-        assert float(row["Total Score"]) == alone["score"], (student, row)
-        record = json.loads((out / "results" / f"{student}.json").read_text())
-        batch = {t["name"]: t["score"] for t in record["result"]["tests"]}
-        assert batch == {t["name"]: t["score"] for t in alone["tests"]}, student
+        assert float(row["Total Score"]) == sum(t["score"] for t in itself["tests"]), student
+        assert [(t["name"], t["score"], t["feedback"]) for t in record["tests"]] == \
+            [(t["name"], t["score"], t["feedback"]) for t in itself["tests"]], student
         assert (out / "feedback" / f"{student}.txt").is_file()
+        want = ({MISTAKES[student][2]} if student in MISTAKES else
+                {"not implemented (stub left)"} if student == "starter" else set())
+        assert causes(record, HOMEWORK.causes) == want, student
+
+
+# Other ways to write it, right and wrong: the hidden tests judge what the code does,
+# not how it is written, and name each mistake.
+RIGHT = {
+    "by_hand": """
+        import math
+        import numpy as np
+        def standardize(x):
+            mean = sum(x) / len(x)
+            std = math.sqrt(sum((v - mean) ** 2 for v in x) / len(x))
+            return np.array([(v - mean) / std for v in x])
+        def softmax(x):
+            m = np.max(x, axis=-1, keepdims=True)
+            log_sum = m + np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))
+            return np.exp(x - log_sum)
+        def clip_norm(v, max_norm):
+            norm = np.sqrt(np.sum(v * v))
+            return v if norm <= max_norm else v / norm * max_norm
+        """,
+    "in_place_on_copies": """
+        import numpy as np
+        def standardize(x):
+            z = x.astype(np.float64, copy=True)
+            z -= z.mean()
+            z /= x.std(ddof=0)
+            return z
+        def softmax(x):
+            e = x - x.max(axis=-1, keepdims=True)
+            np.exp(e, out=e)
+            e /= e.sum(axis=-1, keepdims=True)
+            return e
+        def clip_norm(v, max_norm):
+            out = v.copy()
+            out *= min(1.0, max_norm / np.linalg.norm(v))
+            return out
+        """,
+}
+# name: (the code, the function it gets wrong, words its feedback must say)
+WRONG = {
+    "changes_its_input": ("""
+        import numpy as np
+        def standardize(x):
+            return (x - x.mean()) / x.std()
+        def softmax(x):
+            x -= x.max(axis=-1, keepdims=True)
+            e = np.exp(x)
+            return e / e.sum(axis=-1, keepdims=True)
+        def clip_norm(v, max_norm):
+            return v * min(1.0, max_norm / np.linalg.norm(v))
+        """, "softmax()", "changed the array it was given"),
+    "axis_one": ("""
+        import numpy as np
+        def standardize(x):
+            return (x - x.mean()) / x.std()
+        def softmax(x):
+            e = np.exp(x - x.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        def clip_norm(v, max_norm):
+            return v * min(1.0, max_norm / np.linalg.norm(v))
+        """, "softmax()", "axis=-1"),
+    "returns_a_matrix": ("""
+        import numpy as np
+        def standardize(x):
+            return np.asmatrix((x - x.mean()) / x.std())
+        def softmax(x):
+            e = np.exp(x - x.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+        def clip_norm(v, max_norm):
+            return v * min(1.0, max_norm / np.linalg.norm(v))
+        """, "standardize()", "returned a numpy matrix"),
+    "clips_each_element": ("""
+        import numpy as np
+        def standardize(x):
+            return (x - x.mean()) / x.std()
+        def softmax(x):
+            e = np.exp(x - x.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+        def clip_norm(v, max_norm):
+            return np.clip(v, -max_norm, max_norm)
+        """, "clip_norm()", "clips each element"),
+}
+
+
+def test_other_ways_to_write_it(tmp_path):
+    """Right code in other styles earns every point; wrong code loses the tests of the
+    function it gets wrong, each with feedback naming the mistake."""
+    sources = {}
+    for name, code in {**RIGHT, **{n: c for n, (c, _, _) in WRONG.items()}}.items():
+        sources[name] = tmp_path / name / "stats.py"
+        sources[name].parent.mkdir()
+        sources[name].write_text(textwrap.dedent(code))
+    done = subprocess.run([sys.executable, "-c", ALONE, str(FOLDER),
+                           *(str(p) for p in sources.values())], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = dict(zip(sources, json.loads(done.stdout.splitlines()[-1]), strict=True))
+    for name in RIGHT:
+        assert all(t["score"] == t["max_score"] for t in results[name]["tests"]), \
+            (name, [t["feedback"] for t in results[name]["tests"] if t["feedback"]])
+    for name, (_, function, words) in WRONG.items():
+        failed = [t for t in results[name]["tests"] if t["score"] < t["max_score"]]
+        assert failed and all(function_of(t) == function for t in failed), (name, failed)
+        assert all(words in t["feedback"] for t in failed), (name, failed)
 
 
 # ---------------------------------------------------------------- (d) the zip
@@ -291,6 +422,7 @@ def test_no_hidden_number_reaches_a_student(tmp_path):
 GRADE_AND_LOOK = """
 import json, pathlib, sys
 from autograder.grade import Grader
+from autograder.class_report import causes
 from autograder.homework import Homework
 
 def zygote_maps():

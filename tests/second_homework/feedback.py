@@ -14,13 +14,16 @@ from typing import Any
 from autograder.checks import NUMPY_TYPES, SHAPE, VALUES, Runner, close, fmt, fmt_shape, shape_of
 
 # What each scenario sends (scenarios.py), checked before a test reads any of it.
-DESCRIBED = {"type": str, "module": str, "array": bool, "shape": (None, SHAPE),
+DESCRIBED = {"type": str, "module": str, "array": bool, "subclass": bool, "shape": (None, SHAPE),
              "dtype": (None, str), "value": (None, VALUES), "finite": bool}
 CALLED = {"result": DESCRIBED, "input_unchanged": bool}
 RUNNER = Runner(
     {"standardize": CALLED, "softmax": CALLED, "clip_norm": CALLED},
     hints=[("overflow encountered in exp",
-            "Hint: np.exp overflows for inputs above about 709; subtract the maximum first.")],
+            "Hint: np.exp overflows for inputs above about 709; subtract the maximum first."),
+           ("axis 1 is out of bounds for array of dimension 1",
+            "Hint: the function must work on 1-d arrays too: name the last axis axis=-1, "
+            "not axis=1.")],
     malformed=("What came back from {what} is not what this test's own code sends, so it "
                "cannot be judged. That happens when a submission changes numpy or the "
                "grader's code in its worker, or returns an object that does: use plain numpy "
@@ -34,8 +37,12 @@ def returned_problem(desc: dict, what: str) -> str | None:
     the closed vocabulary only)."""
     if not desc["array"]:
         kind, module = desc["type"], desc["module"]
-        if module == "numpy" and kind == "ndarray":
-            return f"{what} returned an object of its own subclass of numpy.ndarray, not an array."
+        if desc["subclass"]:
+            if module == "numpy" and kind == "matrix":
+                return (f"{what} returned a numpy matrix, not an array: np.matrix is always "
+                        "2-d and multiplies as matrices. Return a plain np.ndarray.")
+            return (f"{what} returned an object of a subclass of numpy.ndarray, not a plain "
+                    "numpy array.")
         if module == "numpy" and kind in NUMPY_TYPES:
             return (f"{what} returned a numpy number ({kind}), not an array: keep one value "
                     "per input value.")
@@ -70,7 +77,7 @@ def _common(out: dict, what: str, given: list, *, visible: bool) -> str | None:
         return (f"{what} returned an array{shown} of another shape than its input: it gives "
                 "one value per input value.")
     if not out["input_unchanged"]:
-        return (f"{what} changed the array it was given (in place: -=, /=, or out=): compute "
+        return (f"{what} changed the array it was given (in place: *=, -=, /= or out=): compute "
                 "a new array instead; the caller still needs its data.")
     if not desc["finite"]:
         return f"{what} returned NaN or infinite values."

@@ -27,13 +27,14 @@ def _describe(obj):
     info = {
         "type": str(kind.__name__)[:100],
         "module": module.split(".")[0][:100] if isinstance(module, str) else "",
-        "array": kind is np.ndarray,  # a subclass's methods are the submission's
+        "array": kind is np.ndarray,  # a subclass's methods are the submission's:
+        "subclass": isinstance(obj, np.ndarray) and kind is not np.ndarray,  # not asked
         "shape": None,
         "dtype": None,
         "value": None,
         "finite": True,
     }
-    if isinstance(obj, np.ndarray) and kind is not np.ndarray:
+    if info["subclass"] or obj is None:  # (np.asarray(None) would be a NaN)
         return info
     if kind is np.ndarray:
         info.update(shape=[int(n) for n in obj.shape], dtype=obj.dtype.name[:40])
