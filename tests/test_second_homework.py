@@ -25,7 +25,7 @@ from types import ModuleType
 import pytest
 from schema import validate_results
 
-from autograder.class_report import causes
+from autograder.class_report import OTHER, causes
 from autograder.homework import Homework
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +146,7 @@ import json, sys
 from dataclasses import asdict
 from pathlib import Path
 from autograder.grade import Grader
-from autograder.class_report import causes
+from autograder.class_report import OTHER, causes
 from autograder.homework import Homework
 with Grader(Homework.load(sys.argv[1])) as grader:
     print(json.dumps([asdict(grader.grade(Path(p))) for p in sys.argv[2:]]))
@@ -156,8 +156,10 @@ with Grader(Homework.load(sys.argv[1])) as grader:
 def test_make_grade_all_gives_each_student_the_score_it_gets_alone(tmp_path):
     """A class of folders (the reference, the starter, every example), graded at two at a
     time: each gets the score and feedback it gets alone, and the class report counts it
-    under its own mistake (homework.toml's [causes])."""
-    students = {"ada": REFERENCE, "starter": STARTER, **EXAMPLES}
+    under its own mistake (homework.toml's [causes]); so is a file that does not import."""
+    broken = tmp_path / "broken.py"
+    broken.write_text("import numpy as np\n\ndef standardize(x)\n    return x\n")
+    students = {"ada": REFERENCE, "starter": STARTER, "broken": broken, **EXAMPLES}
     folder = tmp_path / "class"
     for student, source in students.items():
         (folder / student).mkdir(parents=True)
@@ -181,7 +183,8 @@ def test_make_grade_all_gives_each_student_the_score_it_gets_alone(tmp_path):
             [(t["name"], t["score"], t["feedback"]) for t in itself["tests"]], student
         assert (out / "feedback" / f"{student}.txt").is_file()
         want = ({MISTAKES[student][2]} if student in MISTAKES else
-                {"not implemented (stub left)"} if student == "starter" else set())
+                {"not implemented (stub left)"} if student == "starter" else
+                {"does not import"} if student == "broken" else set())
         assert causes(record, HOMEWORK.causes) == want, student
 
 
@@ -221,7 +224,8 @@ RIGHT = {
             return out
         """,
 }
-# name: (the code, the function it gets wrong, words its feedback must say)
+# name: (the code, the function it gets wrong, words its feedback must say, its cause in
+# the class report if homework.toml names one)
 WRONG = {
     "changes_its_input": ("""
         import numpy as np
@@ -233,7 +237,7 @@ WRONG = {
             return e / e.sum(axis=-1, keepdims=True)
         def clip_norm(v, max_norm):
             return v * min(1.0, max_norm / np.linalg.norm(v))
-        """, "softmax()", "changed the array it was given"),
+        """, "softmax()", "changed the array it was given", "changed its input in place"),
     "axis_one": ("""
         import numpy as np
         def standardize(x):
@@ -243,7 +247,7 @@ WRONG = {
             return e / e.sum(axis=1, keepdims=True)
         def clip_norm(v, max_norm):
             return v * min(1.0, max_norm / np.linalg.norm(v))
-        """, "softmax()", "axis=-1"),
+        """, "softmax()", "axis=-1", None),
     "returns_a_matrix": ("""
         import numpy as np
         def standardize(x):
@@ -253,7 +257,7 @@ WRONG = {
             return e / e.sum(axis=-1, keepdims=True)
         def clip_norm(v, max_norm):
             return v * min(1.0, max_norm / np.linalg.norm(v))
-        """, "standardize()", "returned a numpy matrix"),
+        """, "standardize()", "returned a numpy matrix", None),
     "clips_each_element": ("""
         import numpy as np
         def standardize(x):
@@ -263,7 +267,7 @@ WRONG = {
             return e / e.sum(axis=-1, keepdims=True)
         def clip_norm(v, max_norm):
             return np.clip(v, -max_norm, max_norm)
-        """, "clip_norm()", "clips each element"),
+        """, "clip_norm()", "clips each element", None),
 }
 
 
@@ -271,7 +275,7 @@ def test_other_ways_to_write_it(tmp_path):
     """Right code in other styles earns every point; wrong code loses the tests of the
     function it gets wrong, each with feedback naming the mistake."""
     sources = {}
-    for name, code in {**RIGHT, **{n: c for n, (c, _, _) in WRONG.items()}}.items():
+    for name, code in {**RIGHT, **{n: c for n, (c, *_) in WRONG.items()}}.items():
         sources[name] = tmp_path / name / "stats.py"
         sources[name].parent.mkdir()
         sources[name].write_text(textwrap.dedent(code))
@@ -283,10 +287,11 @@ def test_other_ways_to_write_it(tmp_path):
     for name in RIGHT:
         assert all(t["score"] == t["max_score"] for t in results[name]["tests"]), \
             (name, [t["feedback"] for t in results[name]["tests"] if t["feedback"]])
-    for name, (_, function, words) in WRONG.items():
+    for name, (_, function, words, cause) in WRONG.items():
         failed = [t for t in results[name]["tests"] if t["score"] < t["max_score"]]
         assert failed and all(function_of(t) == function for t in failed), (name, failed)
         assert all(words in t["feedback"] for t in failed), (name, failed)
+        assert causes(results[name], HOMEWORK.causes) == {cause or OTHER}, name
 
 
 # ---------------------------------------------------------------- (d) the zip
@@ -422,7 +427,7 @@ def test_no_hidden_number_reaches_a_student(tmp_path):
 GRADE_AND_LOOK = """
 import json, pathlib, sys
 from autograder.grade import Grader
-from autograder.class_report import causes
+from autograder.class_report import OTHER, causes
 from autograder.homework import Homework
 
 def zygote_maps():
