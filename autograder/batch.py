@@ -403,61 +403,71 @@ def run_batch(entries: list[Entry], out: Path, jobs: int, regrade: bool,
         else:
             todo.append((entry, mark))
     progress.start(len(todo), skipped=len(records))
-    if not todo:
-        return records
-    pool = _Pool(min(jobs, len(todo)), homework)
-    # after a worker died, what it had in flight is graded again one at a time, so a
-    # submission that kills its worker again is found, and only it is given up on
+    if todo:
+        pool = _Pool(min(jobs, len(todo)), homework)
+        try:
+            _grade_all(pool, todo, out, records, progress)
+        except BaseException:
+            pool.kill()
+            raise
+        pool.close()
+    return records
+
+
+def _grade_all(pool: _Pool, todo: collections.deque[tuple[Entry, str]], out: Path,
+               records: dict[str, dict], progress: Progress) -> None:
+    """Keep the pool busy until `todo` is graded, saving each result as it comes. After
+    a worker died, what it had in flight is graded again one at a time, so a submission
+    that kills its worker again is found, and only it is given up on."""
     suspects: collections.deque[tuple[Entry, str]] = collections.deque()
     pending: dict[Future, tuple[Entry, str, bool, ProcessPoolExecutor]] = {}
     graded_now = 0
-    try:
-        while todo or suspects or pending:
-            if suspects:
-                if not pending:
-                    entry, mark = suspects.popleft()
-                    pending[pool.submit(entry)] = (entry, mark, True, pool.executor)
-            else:
-                while todo and len(pending) < 2 * pool.jobs:
-                    entry, mark = todo.popleft()
-                    pending[pool.submit(entry)] = (entry, mark, False, pool.executor)
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken = False
-            for future in done:
-                entry, mark, suspect, executor = pending.pop(future)
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    broken = broken or executor is pool.executor  # not one replaced already
-                    if suspect:
-                        progress.failed(entry.key, "its grading process died twice (killed? "
-                                        "out of memory?); not saved, retried on the next run")
-                    else:
-                        suspects.append((entry, mark))
-                    continue
-                except Exception as exc:  # the judge itself failed: not saved, retried next run
-                    why = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
-                    progress.failed(entry.key, f"the grader failed ({why}); not saved, "
-                                    "retried on the next run")
-                    if not graded_now and len(progress.failures) >= GIVE_UP_AFTER:
-                        raise GraderFailing(why) from exc
-                    continue
-                record = {"key": entry.key, "students": entry.students,
-                          "fingerprint": mark, "result": result}
-                _write_feedback(out / "feedback" / f"{entry.key}.txt", entry, _revive(result))
-                write_atomic(saved / f"{entry.key}.json", json.dumps(record, indent=1))
-                records[entry.key] = record
-                graded_now += 1
-                progress.graded(entry.key, result)
-            if broken:
-                progress.note("a grading process died; replacing it and grading again what "
-                              "it had in flight, one at a time")
-                pool.replace()
-    except BaseException:
-        pool.kill()
-        raise
-    pool.close()
-    return records
+    while todo or suspects or pending:
+        if suspects:
+            if not pending:
+                entry, mark = suspects.popleft()
+                pending[pool.submit(entry)] = (entry, mark, True, pool.executor)
+        else:
+            while todo and len(pending) < 2 * pool.jobs:
+                entry, mark = todo.popleft()
+                pending[pool.submit(entry)] = (entry, mark, False, pool.executor)
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        broken = False
+        for future in done:
+            entry, mark, suspect, executor = pending.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken = broken or executor is pool.executor  # not one replaced already
+                if suspect:
+                    progress.failed(entry.key, "its grading process died twice (killed? "
+                                    "out of memory?); not saved, retried on the next run")
+                else:
+                    suspects.append((entry, mark))
+                continue
+            except Exception as exc:  # the judge itself failed: not saved, retried next run
+                why = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+                progress.failed(entry.key, f"the grader failed ({why}); not saved, "
+                                "retried on the next run")
+                if not graded_now and len(progress.failures) >= GIVE_UP_AFTER:
+                    raise GraderFailing(why) from exc
+                continue
+            records[entry.key] = _save(out, entry, mark, result)
+            graded_now += 1
+            progress.graded(entry.key, result)
+        if broken:
+            progress.note("a grading process died; replacing it and grading again what "
+                          "it had in flight, one at a time")
+            pool.replace()
+
+
+def _save(out: Path, entry: Entry, mark: str, result: dict) -> dict:
+    """Save one result: its feedback file, then its record (renamed into place)."""
+    record = {"key": entry.key, "students": entry.students, "fingerprint": mark,
+              "result": result}
+    _write_feedback(out / "feedback" / f"{entry.key}.txt", entry, _revive(result))
+    write_atomic(out / "results" / f"{entry.key}.json", json.dumps(record, indent=1))
+    return record
 
 
 def _load(path: Path) -> dict | None:
@@ -564,7 +574,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path,
                         help="a folder of submissions, or a Gradescope export zip")
@@ -588,11 +598,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    try:
-        homework = Homework.load(args.homework)
-    except HomeworkError as exc:
-        print(f"grade-all: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     source = args.submissions
     if not source.exists():
         print(f"grade-all: {source} does not exist", file=sys.stderr)
@@ -600,11 +610,12 @@ def main(argv: list[str] | None = None) -> int:
     absolute = source.resolve()
     out = args.out or absolute.with_name(absolute.stem + "-graded")
     try:
+        homework = Homework.load(args.homework)
         entries = discover(source, out)
         matching = (people.match_roster(entries, people.read_roster(args.roster))
                     if args.roster else None)
         chosen = people.select(entries, args.only) if args.only else entries
-    except (BatchError, people.RosterError, zipfile.BadZipFile) as exc:
+    except (HomeworkError, BatchError, people.RosterError, zipfile.BadZipFile) as exc:
         print(f"grade-all: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for line in matching.messages(args.roster) if matching else []:
@@ -630,22 +641,29 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")  # a terminal that is not UTF-8
         for entry in chosen:
             print((out / "feedback" / f"{entry.key}.txt").read_text(encoding="utf-8"))
+    _write_outputs(args, out, records, entries, progress.failures,
+                   matching.absent if matching else [], homework)
+    return 1 if progress.failures else 0
+
+
+def _write_outputs(args: argparse.Namespace, out: Path, records: dict[str, dict],
+                   entries: list[Entry], failures: dict[str, str], absent: list[dict[str, str]],
+                   homework: Homework) -> None:
+    """The gradebook, the score files to upload, the class report and the summary."""
     book = args.gradebook or out / "gradebook.csv"
     feedback = out / "feedback"
-    absent = matching.absent if matching else []
     relative = Path(os.path.relpath(feedback.resolve(), book.resolve().parent))
     write_atomic(book, people.absent_rows(
-        gradebook(records, entries, progress.failures, relative), absent))
-    exports = people.write_exports(book.parent, records, entries, progress.failures, absent,
+        gradebook(records, entries, failures, relative), absent))
+    exports = people.write_exports(book.parent, records, entries, failures, absent,
                                    args.assignment)
-    write_report(out / "report.html", records, progress.failures, homework.causes)
-    text = summary(records, progress.failures)
+    write_report(out / "report.html", records, failures, homework.causes)
+    text = summary(records, failures)
     write_atomic(out / "summary.txt", text + "\n")
     print(text)
     print(f"Gradebook: {book}\nFeedback:  {feedback}/ (one file per submission)\n"
           f"Summary:   {out / 'summary.txt'}\nReport:    {out / 'report.html'} (plots: open "
           "it in a browser)\nUpload:    " + "\n           ".join(map(str, exports)))
-    return 1 if progress.failures else 0
 
 
 if __name__ == "__main__":

@@ -104,8 +104,7 @@ def _figure(uri: str, alt: str, height: int) -> str:
 
 
 def render(records: dict[str, dict], failures: dict[str, str], known: Causes,
-           title: str = "Class report"
-           ) -> str:
+           title: str = "Class report") -> str:
     """The report as one HTML page. `records` are grade-all's saved records (by
     submission key), `failures` the submissions the grader itself failed on."""
     esc = html.escape
@@ -117,42 +116,7 @@ def render(records: dict[str, dict], failures: dict[str, str], known: Causes,
     parts = [f"<h1>{esc(title)}</h1>",
              f"<p>Graded: <b>{len(graded)}</b> of {total} submissions.</p>"]
     if graded:
-        totals = [sum(t["score"] for t in r["tests"]) for r in graded.values()]
-        maximum = max(sum(t["max_score"] for t in r["tests"]) for r in graded.values())
-        full = sum(1 for s in totals if s >= maximum)
-        parts.append(f"<p>Score: mean {statistics.mean(totals):.2f}, median "
-                     f"{statistics.median(totals):g} of {maximum:g}; {full} with every "
-                     "point.</p>")
-        parts += ["<h2>Scores</h2>", _figure(_plot(_histogram(totals, maximum)),
-                                              "histogram of total scores", 1)]
-        passes: dict[str, list[bool]] = {}
-        names: dict[str, str] = {}
-        for result in graded.values():
-            for t in result["tests"]:
-                passes.setdefault(t["test_id"], []).append(t["score"] >= t["max_score"])
-                names[t["test_id"]] = t["name"]
-        rates = {k: 100 * sum(v) / len(v) for k, v in passes.items()}
-        parts += ["<h2>Pass rate per test</h2>",
-                  _figure(_plot(_bars([names[k] for k in rates], list(rates.values()),
-                                      "% of graded submissions that passed", "%", 100),
-                                rows=len(rates)),
-                          "pass rate per test", 2)]
-        made: dict[str, list[str]] = {}
-        for key, result in sorted(graded.items()):
-            for cause in causes(result, known):
-                made.setdefault(cause, []).append(_who(key, records[key]))
-        order = sorted(made, key=lambda c: (c == OTHER, -len(made[c]), c))
-        parts.append("<h2>Named mistakes</h2>")
-        if order:
-            parts.append(_figure(_plot(_bars(order, [len(made[c]) for c in order],
-                                             "submissions that made it"), rows=len(order)),
-                                 "how many submissions made each named mistake", 3))
-            parts.append("<table><tr><th>mistake</th><th>submissions</th><th>who</th></tr>")
-            parts += [f"<tr><td>{esc(c)}</td><td>{len(made[c])}</td>"
-                      f"<td>{esc(', '.join(made[c]))}</td></tr>" for c in order]
-            parts.append("</table>")
-        else:
-            parts.append("<p>None: every graded submission passed every test.</p>")
+        parts += _scores(graded) + _pass_rates(graded) + _mistakes(graded, records, known)
     parts.append(f"<h2>Could not be graded ({len(problems)})</h2>")
     if problems:
         parts.append("<table><tr><th>submission</th><th>why</th></tr>")
@@ -162,6 +126,51 @@ def render(records: dict[str, dict], failures: dict[str, str], known: Causes,
     else:
         parts.append("<p>Every submission was graded.</p>")
     return _PAGE.format(title=esc(title), body="\n".join(parts))
+
+
+def _scores(graded: dict[str, dict]) -> list[str]:
+    totals = [sum(t["score"] for t in r["tests"]) for r in graded.values()]
+    maximum = max(sum(t["max_score"] for t in r["tests"]) for r in graded.values())
+    full = sum(1 for s in totals if s >= maximum)
+    return [f"<p>Score: mean {statistics.mean(totals):.2f}, median "
+            f"{statistics.median(totals):g} of {maximum:g}; {full} with every point.</p>",
+            "<h2>Scores</h2>",
+            _figure(_plot(_histogram(totals, maximum)), "histogram of total scores", 1)]
+
+
+def _pass_rates(graded: dict[str, dict]) -> list[str]:
+    passes: dict[str, list[bool]] = {}
+    names: dict[str, str] = {}
+    for result in graded.values():
+        for t in result["tests"]:
+            passes.setdefault(t["test_id"], []).append(t["score"] >= t["max_score"])
+            names[t["test_id"]] = t["name"]
+    rates = {k: 100 * sum(v) / len(v) for k, v in passes.items()}
+    return ["<h2>Pass rate per test</h2>",
+            _figure(_plot(_bars([names[k] for k in rates], list(rates.values()),
+                                "% of graded submissions that passed", "%", 100),
+                          rows=len(rates)),
+                    "pass rate per test", 2)]
+
+
+def _mistakes(graded: dict[str, dict], records: dict[str, dict], known: Causes) -> list[str]:
+    esc = html.escape
+    made: dict[str, list[str]] = {}
+    for key, result in sorted(graded.items()):
+        for cause in causes(result, known):
+            made.setdefault(cause, []).append(_who(key, records[key]))
+    order = sorted(made, key=lambda c: (c == OTHER, -len(made[c]), c))
+    if not order:
+        return ["<h2>Named mistakes</h2>",
+                "<p>None: every graded submission passed every test.</p>"]
+    return ["<h2>Named mistakes</h2>",
+            _figure(_plot(_bars(order, [len(made[c]) for c in order],
+                                "submissions that made it"), rows=len(order)),
+                    "how many submissions made each named mistake", 3),
+            "<table><tr><th>mistake</th><th>submissions</th><th>who</th></tr>",
+            *(f"<tr><td>{esc(c)}</td><td>{len(made[c])}</td>"
+              f"<td>{esc(', '.join(made[c]))}</td></tr>" for c in order),
+            "</table>"]
 
 
 def write_report(path: Path, records: dict[str, dict], failures: dict[str, str],
