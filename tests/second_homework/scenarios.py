@@ -38,7 +38,7 @@ def _describe(obj):
         return info
     if kind is np.ndarray:
         info.update(shape=[int(n) for n in obj.shape], dtype=obj.dtype.name[:40])
-        if obj.dtype.kind in _FLOAT_KINDS:
+        if obj.dtype.kind in _FLOAT_KINDS and obj.size <= _MAX_VALUES:  # (no huge copy)
             info.update(_values(obj.astype(_float64)))
         return info
     try:
