@@ -41,7 +41,7 @@ _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 # the otter-grader cells of the student notebook: they need otter's tests folder, which a
 # sandboxed worker does not have, and grading does not need them
 _OTTER_LINE = re.compile(r"^\s*(import otter\b|from otter\b|grader\s*=\s*otter\.|grader\.\w+\()")
-_HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+(\(\))?\?{1,2})\s*$")  # f?, ??numpy.mean
+_HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+(\(\))?\?{1,2})\s*$")  # f?, ??os.path
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # what Python counts as a line break in source
 _SKIPPED = "__autograder_skipped_cells__"  # what the notebook module leaves for the judge
 
