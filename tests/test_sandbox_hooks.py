@@ -30,7 +30,7 @@ SCENARIOS = textwrap.dedent('''
 
 
     GUARDED_CLASSES = (_Box,)
-    LIMIT = max  # an upper-case constant: never a scenario, though callable
+    DEFAULT_BOX = _Box  # an upper-case constant: never a scenario, though callable and ours
 
 
     def _save_state():
