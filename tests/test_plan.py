@@ -18,7 +18,8 @@ import torch
 from autograder.grade import Grader, Homework
 from autograder.judge import ANSWERS_FILE, PLAN_FILE, Plan, PlanRecorder, plan_key, stored_plan
 from autograder.limits import Limits
-from autograder.sandbox.guard import Guard
+from autograder.sandbox.child import load_scenarios
+from autograder.sandbox.client import IMPORT_ONLY
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "solutions" / "regression.py"
@@ -159,7 +160,7 @@ def test_calls_that_meet_a_limit_only_together_run_again_alone(graders, submissi
 
 def test_the_guard_puts_back_torch_modes_a_call_may_change():
     """Calls share a worker: what one call switches in torch must not reach the next."""
-    guard = Guard({})
+    guard = load_scenarios(Homework.load().scenarios, [torch])[IMPORT_ONLY].guard
     try:
         torch.set_default_dtype(torch.float64)
         torch.set_grad_enabled(False)
