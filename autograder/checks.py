@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from autograder.sandbox import Outcome
 
 __all__ = ["BUILTIN_TYPES", "MALFORMED", "NUMBER", "NUMPY_TYPES", "SHAPE", "VALUES",
-           "Feedback", "Runner", "close", "error_name", "fail", "fmt", "fmt_shape",
+           "Feedback", "Runner", "Runs", "close", "error_name", "fail", "fmt", "fmt_shape",
            "is_number", "shape_of", "valid"]
 
 
@@ -201,6 +201,10 @@ class Runner:
             problem = _schema_problem(schema, f"schemas[{scenario!r}]")
             if problem:
                 raise ValueError(problem)
+        try:
+            malformed.format(what="f()")
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"malformed may hold {{what}} and no other field: {error!r}") from None
         self.schemas = dict(schemas)
         self.hints = tuple(hints)
         self.malformed = malformed
@@ -228,6 +232,8 @@ class Runner:
         """A scenario's data if it fits its schema (and extra_check); else the test fails,
         saying so (never "the grader could not run this test": the malformed data is the
         submission's doing)."""
+        if scenario not in self.schemas:
+            raise KeyError(f"no schema for scenario {scenario!r} (known: {sorted(self.schemas)})")
         fits = valid(value, self.schemas[scenario])
         if not (fits and (self.extra_check is None or self.extra_check(value))):
             fail(self.malformed.format(what=what))

@@ -233,11 +233,15 @@ def test_a_visible_test_explains_through_the_submission_with_a_hint():
             f"d() went wrong ({status}), explained by the submission's handle.")
 
 
-def test_runner_refuses_a_schema_that_is_not_one():
+def test_runner_refuses_a_schema_or_a_scenario_it_does_not_know():
     for schema in ([int, str], [], 3, "numbr", {1: int}, {"a": [str, int]}, (None, "x")):
         with pytest.raises(ValueError, match="schema"):
             Runner({"s": schema})
-    Runner({"s": {"a?": [VALUES], "b": (None, SHAPE, str)}})
+    with pytest.raises(ValueError, match="what"):
+        Runner({}, malformed="{what} sent {value}")
+    runner = Runner({"s": {"a?": [VALUES], "b": (None, SHAPE, str)}})
+    with pytest.raises(KeyError, match="no schema for scenario 'other'"):
+        runner.checked("other", {}, "f()")
 
 
 def test_fail_raises_feedback():
