@@ -260,30 +260,36 @@ def settle_plan(tests: Path, secrets: tuple[Path, ...], module: str, sandbox: Sa
     with _locked(tests):
         key = plan_key(secrets)
         plan, answers = stored_plan(tests, secrets, key), stored_answers(tests, secrets, key)
-        if plan is not None and answers is not None:
-            if not hidden.answers.live:
-                hidden.answers = answers
-            return plan
-        reference = _reference(secrets, module)
-        recorder = PlanRecorder()
+        if plan is None or answers is None:
+            return _learn(tests, key, _reference(secrets, module), module, sandbox, hidden)
         if not hidden.answers.live:
-            hidden.answers = Answers()  # what the reference's grading asks: all of them
-        result = hidden.grade(Submission(reference, module, sandbox,
-                                         reference.read_text().splitlines(), recorder=recorder))
-        plan = recorder.plan()
-        if result.score < result.max_score or not plan.calls:
-            # a plan learnt from tests the reference fails could miss calls: used here,
-            # never saved (the zip's build refuses it: release/gradescope.py)
-            print(f"warning: the reference solution earns {result.score:g}/"
-                  f"{result.max_score:g}; the plan of scenario calls learnt from it is not "
-                  "saved. Fix the hidden tests or the reference.", file=sys.stderr)
-            return plan
-        with contextlib.suppress(OSError):  # a read-only copy of the tests: learnt each run
-            write_atomic(tests / ANSWERS_FILE, json.dumps(
-                {"key": key, "answers": hidden.answers.known}, sort_keys=True) + "\n")
-            write_atomic(tests / PLAN_FILE, json.dumps(
-                {"key": key, **plan.to_json()}, indent=1) + "\n")
+            hidden.answers = answers
         return plan
+
+
+def _learn(tests: Path, key: str, reference: Path, module: str, sandbox: Sandbox,
+           hidden: HiddenTests) -> Plan:
+    """The plan and the answers of one grading of the reference in which every call runs
+    alone; saved under `key` if the reference earns every point."""
+    recorder = PlanRecorder()
+    if not hidden.answers.live:
+        hidden.answers = Answers()  # what the reference's grading asks: all of them
+    result = hidden.grade(Submission(reference, module, sandbox,
+                                     reference.read_text().splitlines(), recorder=recorder))
+    plan = recorder.plan()
+    if result.score < result.max_score or not plan.calls:
+        # a plan learnt from tests the reference fails could miss calls: used here, never
+        # saved (the zip's build refuses it: release/gradescope.py)
+        print(f"warning: the reference solution earns {result.score:g}/"
+              f"{result.max_score:g}; the plan of scenario calls learnt from it is not "
+              "saved. Fix the hidden tests or the reference.", file=sys.stderr)
+        return plan
+    with contextlib.suppress(OSError):  # a read-only copy of the tests: learnt each run
+        write_atomic(tests / ANSWERS_FILE, json.dumps(
+            {"key": key, "answers": hidden.answers.known}, sort_keys=True) + "\n")
+        write_atomic(tests / PLAN_FILE, json.dumps(
+            {"key": key, **plan.to_json()}, indent=1) + "\n")
+    return plan
 
 
 def _reference(secrets: tuple[Path, ...], module: str) -> Path:
