@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 from types import ModuleType
 
+import jsonschema
 import pytest
 from schema import validate_results
 
@@ -136,6 +137,23 @@ def test_make_grade_writes_results_json_naming_the_mistake(tmp_path):
         assert data["score"] == sum(t["score"] for t in tests)
         assert data["score"] == sum(t["max_score"] for t in tests) \
             - sum(t["max_score"] for t in failed)
+
+
+def test_make_grade_writes_prairielearn_results_too(tmp_path):
+    """The other platform's adapter serves this homework as it is: the same score, as a
+    fraction, in a results.json valid against PrairieLearn's documented format."""
+    gradescope, prairielearn = tmp_path / "gradescope.json", tmp_path / "prairielearn.json"
+    path = EXAMPLES["sample_std"]
+    make("grade", f"SUBMISSION={path}", f"RESULTS={gradescope}")
+    make("grade", f"SUBMISSION={path}", f"RESULTS={prairielearn}", "FORMAT=prairielearn")
+    data = json.loads(prairielearn.read_text())
+    schema = json.loads((ROOT / "tests" / "prairielearn_results.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    graded = validate_results(gradescope)
+    most = sum(t["max_score"] for t in graded["tests"])
+    assert data["gradable"] and 0 < data["score"] < 1
+    assert data["score"] == pytest.approx(graded["score"] / most)
+    assert any("sample standard deviation" in t["message"] for t in data["tests"])
 
 
 # ---------------------------------------------------------------- (c) make grade-all
