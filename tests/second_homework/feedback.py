@@ -47,9 +47,9 @@ def returned_problem(desc: dict, what: str) -> str | None:
             return (f"{what} returned a numpy number ({kind}), not an array: keep one value "
                     "per input value.")
         if module == "builtins" and kind in ("list", "tuple"):
-            return (f"{what} returned a Python {kind}, not a numpy array: return the array "
-                    "itself (numpy arithmetic on arrays gives arrays; no .tolist() and no "
-                    "list comprehension).")
+            return (f"{what} returned a Python {kind}, not a numpy array: numpy arithmetic "
+                    "on arrays gives arrays (no .tolist()), and np.array(...) makes one of "
+                    "a list.")
         if module == "builtins" and kind == "NoneType":
             return f"{what} returned None: is a `return` missing?"
         if module == "builtins" and kind in ("float", "int"):
