@@ -27,6 +27,7 @@ Every key, with its default:
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,8 +123,8 @@ def _parse(folder: Path, spec: dict[str, Any]) -> Homework:
     if not scenarios.is_file():
         raise ValueError(f"the scenarios {scenarios} do not exist")
     secrets = (folder, reference.parent, *(path(s) for s in texts("secrets")))
-    examples = tuple(sorted({p.resolve() for pattern in texts("examples")
-                             for p in folder.glob(pattern) if p.is_file()}))
+    examples = tuple(sorted({Path(p).resolve() for pattern in texts("examples")
+                             for p in glob.glob(str(folder / pattern)) if Path(p).is_file()}))
     skeleton, requirements = text("skeleton", ""), text("requirements", "")
     return Homework(
         folder=folder,

@@ -1,0 +1,90 @@
+"""The homework description: every key read with its default, every mistake named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.homework import Homework, HomeworkError
+from autograder.limits import DEFAULT_LIMITS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def folder_with(tmp_path: Path, toml: str) -> Path:
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "hw.py").write_text("def f(x):\n    return x\n")
+    (tmp_path / "scenarios.py").write_text("def call(sub, x):\n    return sub.f(x)\n")
+    (tmp_path / "homework.toml").write_text(toml)
+    return tmp_path
+
+
+def test_the_smallest_description_takes_every_default(tmp_path):
+    homework = Homework.load(folder_with(tmp_path, 'module = "hw"\nreference = "ref/hw.py"\n'))
+    assert homework.name == tmp_path.name and homework.upload_name == "hw.py"
+    assert homework.scenarios == (tmp_path / "scenarios.py").resolve()
+    assert homework.secrets == (tmp_path.resolve(), (tmp_path / "ref").resolve())
+    assert homework.preload == () and homework.examples == () and homework.causes == {}
+    assert homework.skeleton is None and homework.requirements is None
+    assert homework.limits == DEFAULT_LIMITS
+
+
+def test_every_key_is_read(tmp_path):
+    folder = folder_with(tmp_path, """
+name = "HW"
+module = "hw"
+reference = "ref/hw.py"
+secrets = ["more"]
+preload = ["json"]
+examples = ["ex/*.py"]
+skeleton = "start/hw.py"
+requirements = "requirements.txt"
+[limits]
+cpu_seconds = 2
+wall_seconds = 7.5
+[causes]
+"off by one" = ["one too many"]
+""")
+    (folder / "ex").mkdir()
+    (folder / "ex" / "a.py").write_text("")
+    homework = Homework.load(folder / "homework.toml")  # the file itself will do too
+    assert homework.name == "HW" and homework.preload == ("json",)
+    assert homework.secrets[-1] == (folder / "more").resolve()
+    assert homework.examples == ((folder / "ex" / "a.py").resolve(),)
+    assert homework.skeleton == (folder / "start" / "hw.py").resolve()
+    assert homework.limits.cpu_seconds == 2 and homework.limits.wall_seconds == 7.5
+    assert homework.limits.memory_mb == DEFAULT_LIMITS.memory_mb
+    assert homework.causes == {"off by one": ("one too many",)}
+
+
+@pytest.mark.parametrize("toml, says", [
+    ('reference = "ref/hw.py"\n', "'module' is required"),
+    ('module = "hw"\n', "'reference' is required"),
+    ('module = "hw-1"\nreference = "ref/hw.py"\n', "not a Python module name"),
+    ('module = "hw"\nreference = "ref/none.py"\n', "does not exist"),
+    ('module = "hw"\nreference = "ref/hw.py"\nscenario = "s.py"\n', "unknown key(s) scenario"),
+    ('module = "hw"\nreference = "ref/hw.py"\npreload = "torch"\n', "preload must be a list"),
+    ('module = "hw"\nreference = "ref/hw.py"\n[limits]\ncpu_seconds = 1.5\n', "whole number"),
+    ('module = "hw"\nreference = "ref/hw.py"\n[limits]\nmemory = 1\n', "unknown field(s) memory"),
+    ('module = "hw"\nreference = "ref/hw.py"\n[limits]\ncpu_seconds = -1\n', "positive"),
+    ('module = "hw"\nreference = "ref/hw.py"\n[causes]\nx = "a"\n', "list of phrases"),
+    ('module = "hw"\nreference = ', "not valid TOML"),
+])
+def test_a_mistake_in_the_description_is_named(tmp_path, toml, says):
+    with pytest.raises(HomeworkError, match="homework.toml") as caught:
+        Homework.load(folder_with(tmp_path, toml))
+    assert says in str(caught.value)
+
+
+def test_a_command_given_no_homework_says_so_without_a_traceback(tmp_path):
+    for module in ("autograder.grade", "autograder.batch", "release.gradescope"):
+        args = [str(tmp_path)] if module == "autograder.batch" else []
+        done = subprocess.run([sys.executable, "-m", module, *args, "--homework",
+                               str(tmp_path / "nowhere")], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode != 0, module
+        assert "no homework description at" in done.stderr, (module, done.stderr)
+        assert "Traceback" not in done.stderr, module
