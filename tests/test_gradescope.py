@@ -73,7 +73,7 @@ def test_the_zip_ships_the_plan_learnt_from_its_own_hidden_tests(archive, tmp_pa
     homework = Homework.load(tmp_path / "autograder" / "tests")
     shipped = stored_plan(homework.folder, homework.secrets)
     here = Homework.load()
-    assert shipped is not None and shipped == stored_plan(here.tests, here.secrets)
+    assert shipped is not None and shipped == stored_plan(here.folder, here.secrets)
     assert shipped.calls
 
 
