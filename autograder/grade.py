@@ -43,8 +43,7 @@ class Grader:
         # the hidden tests' scenario calls, learnt once from them (and again when they
         # change): every submission runs them in one worker, in one order (judge.Plan);
         # and their expected answers, learnt with them (judge.Answers)
-        self._plan = settle_plan(self.homework.folder, self.homework.secrets,
-                                 self.homework.module, self.sandbox, self.hidden)
+        self._plan = settle_plan(self.homework, self.sandbox, self.hidden)
 
     def grade(self, upload: Path) -> GradingResult:
         """Grade one upload. What its content causes (a link, a huge or broken file, text

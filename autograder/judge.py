@@ -32,6 +32,7 @@ import pytest
 
 from autograder import calls, messages, session
 from autograder.calls import Plan, PlanRecorder, Submission  # also imported from here
+from autograder.homework import Homework
 from autograder.results import GradingResult, TestResult, write_atomic
 from autograder.sandbox import Sandbox
 from autograder.session import PytestSession, run_each
@@ -248,20 +249,20 @@ def settled(tests: Path, secrets: tuple[Path, ...]) -> bool:
         stored_answers(tests, secrets, key) is not None
 
 
-def settle_plan(tests: Path, secrets: tuple[Path, ...], module: str, sandbox: Sandbox,
-                hidden: HiddenTests) -> Plan:
+def settle_plan(homework: Homework, sandbox: Sandbox, hidden: HiddenTests) -> Plan:
     """The plan every grading follows, and the expected answers it compares with (given to
     `hidden`, unless its answers are computed live): the saved ones, or, when either is
-    missing or stale, learnt now by grading the reference (the `module`.py in a secret
-    folder) with every call alone (the same calls on every machine: each test that passes
-    makes all its calls; and every answer a test asks for), and saved. Only then does
-    the judge compute answers (import the homework's libraries). Graders in several
-    processes (grade-all) take turns here, so the plan is learnt once."""
+    missing or stale, learnt now by grading the homework's reference with every call alone
+    (the same calls on every machine: each test that passes makes all its calls; and
+    every answer a test asks for), and saved. Only then does the judge compute answers
+    (import the homework's libraries). Graders in several processes (grade-all) take
+    turns here, so the plan is learnt once."""
+    tests, secrets = homework.folder, homework.secrets
     with _locked(tests):
         key = plan_key(secrets)
         plan, answers = stored_plan(tests, secrets, key), stored_answers(tests, secrets, key)
         if plan is None or answers is None:
-            return _learn(tests, key, _reference(secrets, module), module, sandbox, hidden)
+            return _learn(tests, key, homework.reference, homework.module, sandbox, hidden)
         if not hidden.answers.live:
             hidden.answers = answers
         return plan
@@ -290,15 +291,6 @@ def _learn(tests: Path, key: str, reference: Path, module: str, sandbox: Sandbox
         write_atomic(tests / PLAN_FILE, json.dumps(
             {"key": key, **plan.to_json()}, indent=1) + "\n")
     return plan
-
-
-def _reference(secrets: tuple[Path, ...], module: str) -> Path:
-    """The reference solution: the one `module`.py in the secret folders."""
-    found = [folder / f"{module}.py" for folder in secrets if (folder / f"{module}.py").is_file()]
-    if len(found) != 1:
-        raise FileNotFoundError(f"no single reference {module}.py in the secret folders "
-                                f"of homework.toml ({', '.join(map(str, secrets))})")
-    return found[0]
 
 
 @contextlib.contextmanager
