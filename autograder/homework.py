@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from autograder.limits import DEFAULT_LIMITS, Limits
@@ -88,6 +91,20 @@ class Homework:
             return _parse(toml.resolve().parent, spec)
         except (KeyError, TypeError, ValueError) as exc:
             raise HomeworkError(f"{toml}: {exc}") from None
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """A homework's own file (its reference, a helper of its hidden tests) imported by path
+    under `name`, once: a homework's folder is no package, and a private name is one no
+    submission's module shadows."""
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, "__file__", None) == str(path):
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _parse(folder: Path, spec: dict[str, Any]) -> Homework:

@@ -15,21 +15,19 @@ functions that compute them, so the judge process never imports it to grade.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import inspect
 import json
 import math
 import os
 import random
 import struct
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from autograder.homework import Homework
+from autograder.homework import Homework, load_module
 from autograder.judge import expected
 
 if TYPE_CHECKING:
@@ -61,14 +59,7 @@ LECTURE = {
 
 def load_reference(path: Path = REFERENCE) -> ModuleType:
     """The reference solution, imported by path under a name no submission uses."""
-    name = "_reference_regression"
-    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path, "_reference_regression")
 
 
 class Reference:

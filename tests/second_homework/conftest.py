@@ -8,12 +8,12 @@ here, under private names, and handed to the tests as fixtures.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from autograder.homework import load_module
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,16 +28,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def _sibling(name: str) -> ModuleType:
     """This folder's `name`.py, imported once under a name no submission or other
     homework uses."""
-    private = f"_stats_homework_{name}"
-    path = HERE / f"{name}.py"
-    module = sys.modules.get(private)
-    if module is not None and getattr(module, "__file__", None) == str(path):
-        return module
-    spec = importlib.util.spec_from_file_location(private, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[private] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(HERE / f"{name}.py", f"_stats_homework_{name}")
 
 
 @pytest.fixture(scope="session")

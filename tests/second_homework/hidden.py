@@ -10,16 +10,14 @@ so the judge imports neither numpy nor the reference to grade.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from autograder.homework import Homework
+from autograder.homework import Homework, load_module
 from autograder.judge import expected
 
 HERE = Path(__file__).resolve().parent
@@ -41,16 +39,7 @@ PUBLIC = {
 
 def load_reference() -> ModuleType:
     """The reference (homework.toml's), imported by path under a name no submission uses."""
-    path = Homework.load(HERE).reference
-    name = "_reference_stats"
-    module = sys.modules.get(name)
-    if module is not None and getattr(module, "__file__", None) == str(path):
-        return module
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(Homework.load(HERE).reference, "_reference_stats")
 
 
 # ---------------------------------------------------------------- the hidden inputs
