@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,38 @@ def test_a_command_given_no_homework_says_so_without_a_traceback(tmp_path):
         assert done.returncode != 0, module
         assert "no homework description at" in done.stderr, (module, done.stderr)
         assert "Traceback" not in done.stderr, module
+
+
+def test_a_new_homework_is_a_folder(tmp_path):
+    """A homework the engine has never seen (no preload, a reference not named after the
+    module, one visible test) is graded by the same commands, with no engine change."""
+    folder = tmp_path / "hw"
+    (folder / "solution").mkdir(parents=True)
+    (folder / "homework.toml").write_text('module = "twice"\nreference = "solution/answer.py"\n')
+    (folder / "solution" / "answer.py").write_text("def double(x):\n    return 2 * x\n")
+    (folder / "scenarios.py").write_text("def double(sub, x):\n    return sub.double(x)\n")
+    (folder / "test_double.py").write_text(
+        "import pytest\n\nfrom autograder.checks import fail\n\n\n"
+        "@pytest.mark.points(2)\n@pytest.mark.visible\ndef test_double(submission):\n"
+        '    """double() doubles"""\n'
+        '    outcome = submission.run("double", x=21)\n'
+        "    if not outcome.ok:\n"
+        '        fail(submission.explain(outcome, "double()"))\n'
+        "    if outcome.value != 42:\n"
+        '        fail("double(21) should be 42.")\n')
+    for name, body, score in [("right", "return x + x", 2), ("wrong", "return x", 0),
+                              ("raises", "return 1 / 0", 0)]:
+        upload = tmp_path / name / "twice.py"
+        upload.parent.mkdir()
+        upload.write_text(f"def double(x):\n    {body}\n")
+        results = tmp_path / f"{name}.json"
+        done = subprocess.run([sys.executable, "-m", "autograder.grade", str(upload),
+                               "--homework", str(folder), "--results", str(results)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        data = json.loads(results.read_text())
+        assert data["score"] == score, (name, data)
+        text = json.dumps(data)
+        assert {"right": "Passed", "wrong": "should be 42",
+                "raises": "double() raised ZeroDivisionError"}[name] in text, (name, text)
+    assert (folder / "plan.json").is_file() and (folder / "answers.json").is_file()
