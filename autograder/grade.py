@@ -1,5 +1,4 @@
-"""Grade submissions: `python -m autograder.grade [SUBMISSION] [--results PATH] [--format F]
-[--homework FOLDER]`.
+"""Grade submissions: `python -m autograder.grade [SUBMISSION] [--homework FOLDER] [...]`.
 
 One code path for Gradescope, a TA's batch and a single run: a Grader owns one sandbox
 zygote and grades uploads one after another with the hidden tests.
