@@ -89,6 +89,7 @@ class Submission:
     _pending: list[Call] = field(default_factory=list)  # planned, no outcome yet
     _alone: set[Call] = field(default_factory=set)  # to run only first in a worker
     _logged: set[Call] = field(default_factory=set)
+    _shared: dict[Call, int] = field(default_factory=dict)  # first of a group: its size
 
     def run(self, scenario: str, **args: Any) -> Outcome:
         """The outcome of one call. A call asked again (two tests may make the same one)
@@ -104,7 +105,9 @@ class Submission:
         outcome = self._done[call]
         if outcome.output and call not in self._logged:
             self._logged.add(call)
-            self.log.append(f"[{scenario}] {outcome.output}")
+            more = self._shared.get(call, 1) - 1  # a group's print-out is one, for all
+            label = f"{scenario} and the {more} calls after it" if more else scenario
+            self.log.append(f"[{label}] {outcome.output}")
         return outcome
 
     def import_problem(self) -> Outcome | None:
@@ -144,6 +147,7 @@ class Submission:
                 continue
             self._done[call] = outcome
             self._pending.remove(call)
+        self._shared[first] = len(group)
         return None
 
     def explain(self, outcome: Outcome, what: str) -> str:

@@ -254,3 +254,17 @@ def test_a_worker_cannot_read_the_plan(graders, tmp_path, name):
         """))
     result = planned.grade(spy)
     assert result.score == result.max_score, _view(result)
+
+
+def test_what_a_group_printed_is_labelled_with_the_whole_group(graders, tmp_path):
+    """One worker's print-out covers every call of its group: the TA's log says so rather
+    than putting it all on the first call. One worker per call labels each by its call."""
+    path = tmp_path / "prints.py"
+    path.write_text(BASE.replace("def mse(t1", 'print("imported")\n\n\ndef mse(t1', 1))
+    planned, unplanned = graders
+    grouped = planned.grade(path).output
+    first = planned._plan.calls[0][0]
+    assert f"[{first} and the {len(planned._plan.calls) - 1} calls after it] imported" \
+        in grouped, grouped
+    alone = unplanned.grade(path).output
+    assert "calls after it" not in alone and f"[{first}] imported" in alone, alone
