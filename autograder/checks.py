@@ -68,6 +68,22 @@ def shape_of(value: Any) -> list[int]:
     return [len(value), *shape_of(value[0])] if isinstance(value, list) else []
 
 
+def numbers_in(*values: Any) -> list[float]:
+    """Every number in plain data (nested lists, tuples, dicts): a test of the package
+    scans student-visible text for the hidden ones."""
+    numbers: list[float] = []
+    todo = list(reversed(values))
+    while todo:
+        value = todo.pop()
+        if isinstance(value, (list, tuple)):
+            todo.extend(reversed(value))
+        elif isinstance(value, dict):
+            todo.extend(reversed(list(value.values())))
+        elif is_number(value):
+            numbers.append(float(value))
+    return numbers
+
+
 # ---------------------------------------------------------------- what a worker may send
 
 # A schema is a type, a tuple of alternatives, a dict of keys (a key ending in "?" may be

@@ -28,6 +28,7 @@ from autograder.checks import (
     fail,
     fmt,
     fmt_shape,
+    numbers_in,
     shape_of,
     valid,
 )
@@ -257,3 +258,12 @@ def test_the_library_imports_neither_torch_nor_numpy():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=ROOT)
     assert done.stdout.strip() == "[]"
+
+
+def test_numbers_in_finds_every_number_in_order_and_no_bool():
+    data = {"x": [1, [2.5, (3,)]], "flag": True, "name": "7", "deep": [[[[[-4]]]]]}
+    assert numbers_in(data, 8, None, [9.0]) == [1.0, 2.5, 3.0, -4.0, 8.0, 9.0]
+    deep: list = [5]
+    for _ in range(100_000):  # walked without recursion
+        deep = [deep]
+    assert numbers_in(deep) == [5.0]

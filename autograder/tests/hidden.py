@@ -27,6 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from autograder.checks import numbers_in
 from autograder.homework import Homework, load_module
 from autograder.judge import expected
 
@@ -269,33 +270,18 @@ def all_hidden_numbers(seed: int = SEED) -> list[float]:
     student. For the package's own tests, which scan the feedback for them."""
     ref = load_reference()
     h = hidden_inputs(seed)
-    numbers: list[float] = []
-
-    def add(value: Any) -> None:
-        if isinstance(value, (list, tuple)):
-            for v in value:
-                add(v)
-        elif isinstance(value, dict):
-            for v in value.values():
-                add(v)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            numbers.append(float(value))
-
+    data: list[Any] = []
     for case in h.forward:
-        add(case)
-        add(predict(ref, **case))
+        data += [case, predict(ref, **case)]
     for case in h.loss:
-        add(case)
-        add(loss(ref, **case))
-    add(h.gradients)
-    add(gradients(ref, **h.gradients))
+        data += [case, loss(ref, **case)]
+    data += [h.gradients, gradients(ref, **h.gradients)]
     for case in (h.trajectory,):
-        add(case)
         steps = case.get("steps", 1)
-        data = {k: case[k] for k in ("x", "y", "w", "b", "lr")}
-        add(trajectory(ref.update, **data, steps=steps))
-        add(loss_at(case["x"], case["y"], case["w"], case["b"]))
-    return numbers
+        inputs = {k: case[k] for k in ("x", "y", "w", "b", "lr")}
+        data += [case, trajectory(ref.update, **inputs, steps=steps),
+                 loss_at(case["x"], case["y"], case["w"], case["b"])]
+    return numbers_in(*data)
 
 
 def float32(value: float) -> float:
