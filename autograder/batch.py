@@ -325,16 +325,12 @@ def _grade_in_worker(path: str) -> dict:
         raise
 
 
-def fingerprint(entry: Entry, tests: Path) -> str:
-    """Changes when the submission or the hidden tests (the folder `tests`) change: then a
-    resumed batch regrades that submission instead of keeping a stale score."""
+def fingerprint(entry: Entry, grading_key: str) -> str:
+    """Changes when the submission changes, or what grades it (`grading_key`: judge.plan_key,
+    over the hidden tests, the reference and the judge): then a resumed batch regrades
+    that submission instead of keeping a stale score."""
     digest = hashlib.sha256(upload_digest(entry.path))  # no link followed, no blocking read
-    files = [(str(p.relative_to(tests)), p) for p in sorted(tests.rglob("*.py"))]
-    files += [(p.name, p) for p in sorted(tests.glob("*.toml"))]
-    for name, path in files:
-        digest.update(name.encode() + b"\0")
-        if path is not None:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(grading_key.encode())
     return digest.hexdigest()
 
 
@@ -390,10 +386,13 @@ def run_batch(entries: list[Entry], out: Path, jobs: int, regrade: bool,
     saved.mkdir(parents=True, exist_ok=True)
     for stale in saved.glob(".*.json.*"):  # a temporary file left by a killed run
         stale.unlink(missing_ok=True)
+    from autograder.judge import plan_key
+
+    grading_key = plan_key(homework.secrets)  # once: it reads every hidden file
     records: dict[str, dict] = {}
     todo: collections.deque[tuple[Entry, str]] = collections.deque()
     for entry in entries:
-        mark = fingerprint(entry, homework.folder)
+        mark = fingerprint(entry, grading_key)
         record = None if regrade else _load(saved / f"{entry.key}.json")
         if record and record.get("fingerprint") == mark:
             records[entry.key] = record

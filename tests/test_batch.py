@@ -409,3 +409,29 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path):
     assert not list((tmp_path / "out").glob("results/*"))
 
 
+
+
+def test_a_resumed_batch_regrades_when_the_reference_or_the_hidden_tests_change(tmp_path):
+    """A saved result is kept only while the submission and what graded it are the same:
+    a changed reference (its answers) makes it stale, as a changed hidden test does; the
+    plan and answers the Grader writes beside the tests do not."""
+    from autograder.batch import Entry, fingerprint
+    from autograder.judge import ANSWERS_FILE, PLAN_FILE, plan_key
+
+    tests, solutions = tmp_path / "tests", tmp_path / "solutions"
+    shutil.copytree(ROOT / "autograder" / "tests", tests,
+                    ignore=shutil.ignore_patterns("__pycache__", PLAN_FILE, ANSWERS_FILE))
+    shutil.copytree(ROOT / "solutions", solutions)
+    entry = Entry("student", REFERENCE)
+
+    def mark() -> str:
+        return fingerprint(entry, plan_key((tests, solutions)))
+
+    seen = {mark()}
+    (tests / PLAN_FILE).write_text("{}")
+    (tests / ANSWERS_FILE).write_text("{}")
+    assert mark() in seen  # learnt files: nothing that grades changed
+    for changed in (solutions / "regression.py", tests / "test_2_loss.py"):
+        changed.write_text(changed.read_text() + "\n# changed\n")
+        assert mark() not in seen, changed.name
+        seen.add(mark())
