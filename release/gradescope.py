@@ -68,17 +68,16 @@ def default_zip(homework: Homework, root: Path = ROOT) -> Path:
 def contents(root: Path = ROOT, homework: Homework | None = None) -> list[tuple[str, bytes]]:
     """(name in the zip, its bytes) for everything the zip holds, sorted by name."""
     homework = homework or default_homework(root)
-    files = {name: root / SCRIPTS.relative_to(ROOT) / name for name in AT_ROOT}
-    files[REQUIREMENTS] = root / SCRIPTS.relative_to(ROOT) / REQUIREMENTS
-    if homework.requirements is not None:
-        files[f"{REQUIREMENTS} (homework)"] = homework.requirements
+    scripts = root / SCRIPTS.relative_to(ROOT)
+    files = {name: scripts / name for name in AT_ROOT}
     for path in grading_files(root, homework):
         files.setdefault(path.relative_to(root).as_posix(), path)
-    missing = [str(path) for path in files.values() if not path.is_file()]
+    requirements = [scripts / REQUIREMENTS, *filter(None, [homework.requirements])]
+    missing = [str(path) for path in [*files.values(), *requirements] if not path.is_file()]
     if missing:
         raise FileNotFoundError("the autograder zip needs " + ", ".join(missing))
     entries = {name: path.read_bytes() for name, path in files.items()}
-    entries[REQUIREMENTS] += b"\n" + entries.pop(f"{REQUIREMENTS} (homework)", b"")
+    entries[REQUIREMENTS] = b"\n".join(path.read_bytes() for path in requirements)
     where = homework.folder.relative_to(root.resolve()).as_posix()
     entries[HOMEWORK_PATH] = f"{where}\n".encode()
     return sorted(entries.items())
