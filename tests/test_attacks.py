@@ -39,9 +39,10 @@ from release import gradescope_test
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-HIDDEN_TESTS = Homework.load().folder
+HOMEWORK = Homework.load()
+HIDDEN_TESTS = HOMEWORK.folder
 ATTACKS = sorted((HERE / "attacks").glob("*.py"))
-REFERENCE = Homework.load().reference
+REFERENCE = HOMEWORK.reference
 SHORT_LIMITS = Limits(wall_seconds=2, kill_grace_seconds=0.5, cpu_seconds=5)
 ON_SHORT_LIMITS = {"infinite_loop", "ignores_sigterm"}  # what the limit is about
 THROUGH_GRADESCOPE = {"forge_results", "delete_files"}  # they write and delete

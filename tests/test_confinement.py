@@ -40,9 +40,10 @@ from autograder.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-HIDDEN_TESTS = Homework.load().folder
+HOMEWORK = Homework.load()
+HIDDEN_TESTS = HOMEWORK.folder
 PYTHON = sys.executable
-REFERENCE = Homework.load().reference
+REFERENCE = HOMEWORK.reference
 ROOT_GRADER = os.geteuid() == 0
 NOBODY = 65534
 
