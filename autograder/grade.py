@@ -22,6 +22,7 @@ from autograder.platforms import DEFAULT, PLATFORMS
 from autograder.results import GradingResult, before_publishing, bounded, report
 from autograder.sandbox import Sandbox
 from autograder.sandbox.client import IMPORT_ONLY
+from autograder.session import HiddenTestsError
 from autograder.submission import NoSubmission, Staged, locate, skipped_cell_notes
 from autograder.text import clean
 
@@ -43,7 +44,11 @@ class Grader:
         # the hidden tests' scenario calls, learnt once from them (and again when they
         # change): every submission runs them in one worker, in one order (judge.Plan);
         # and their expected answers, learnt with them (judge.Answers)
-        self._plan = settle_plan(self.homework, self.sandbox, self.hidden)
+        try:
+            self._plan = settle_plan(self.homework, self.sandbox, self.hidden)
+        except BaseException:  # broken hidden tests, say: no zygote or session left behind
+            self.close()
+            raise
 
     def grade(self, upload: Path) -> GradingResult:
         """Grade one upload. What its content causes (a link, a huge or broken file, text
@@ -164,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     except HomeworkError as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 2
-    with Grader(homework) as grader:
+    try:
+        grader = Grader(homework)
+    except HiddenTestsError as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    with grader:
         if args.submission is None:
             rows = [(path, grader.grade(path)) for path in examples(homework)]
             width = max(len(_shown(p)) for p, _ in rows)

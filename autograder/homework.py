@@ -85,8 +85,8 @@ class Homework:
                 spec = tomllib.load(f)
         except OSError as exc:
             raise HomeworkError(f"no homework description at {toml} ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise HomeworkError(f"{toml} is not valid TOML: {exc}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise HomeworkError(f"{toml} is not valid TOML (UTF-8): {exc}") from None
         try:
             return _parse(toml.resolve().parent, spec)
         except (KeyError, TypeError, ValueError) as exc:

@@ -46,6 +46,11 @@ UNNEEDED_PLUGINS = (
 _PYTEST = threading.Lock()
 
 
+class HiddenTestsError(RuntimeError):
+    """The hidden tests cannot run (none found, one that does not import): the course
+    staff's to fix, never a student's 0."""
+
+
 class PytestSession:
     """pytest.main over the tests in `tests`, with `plugin` (hooks and fixtures), kept
     open in a thread of its own until `close`."""
@@ -84,9 +89,10 @@ class PytestSession:
         try:
             with _PYTEST:
                 code = pytest.main(self._args, plugins=[plugin, self])
-            ended: BaseException = RuntimeError(
-                f"the hidden tests did not run (pytest exit {code}):\n"
-                + "\n".join(self._collect_errors))
+            why = self._collect_errors or [f"no hidden test was found in {self._args[0]}: "
+                                           "test_*.py files of test_ functions"]
+            ended: BaseException = HiddenTestsError(
+                f"the hidden tests did not run (pytest exit {code}):\n" + "\n".join(why))
         except BaseException as exc:
             ended = exc
         if self._ended is None:  # pytest.main returned before close()
@@ -103,7 +109,7 @@ class PytestSession:
             except BaseException as exc:  # for the caller; the session goes on
                 answer = (None, exc)
             self._answers.put(answer)
-        self._ended = RuntimeError("the hidden tests' session is closed")
+        self._ended = HiddenTestsError("the hidden tests' session is closed")
         return True
 
     def _next_job(self) -> Job | None:

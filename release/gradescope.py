@@ -32,6 +32,7 @@ from pathlib import Path
 
 from autograder.homework import DEFAULT as DEFAULT_HOMEWORK
 from autograder.homework import Homework, HomeworkError
+from autograder.session import HiddenTestsError
 
 ROOT = Path(__file__).resolve().parents[1]
 ZIP = ROOT / "build" / "autograder.zip"
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         homework = Homework.load(args.homework) if args.homework else None
         path = build(args.output, homework=homework)
-    except (BuildError, HomeworkError) as exc:
+    except (BuildError, HomeworkError, HiddenTestsError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 1
     with zipfile.ZipFile(path) as archive:

@@ -124,3 +124,23 @@ def test_a_new_homework_is_a_folder(tmp_path):
         assert {"right": "Passed", "wrong": "should be 42",
                 "raises": "double() raised ZeroDivisionError"}[name] in text, (name, text)
     assert (folder / "plan.json").is_file() and (folder / "answers.json").is_file()
+
+
+def test_a_description_that_is_not_text_is_named(tmp_path):
+    folder = folder_with(tmp_path, "")
+    (folder / "homework.toml").write_bytes(b'module = "hw"\nreference = "ref/hw.py"\n\xff = 1\n')
+    with pytest.raises(HomeworkError, match=r"homework.toml is not valid TOML \(UTF-8\)"):
+        Homework.load(folder)
+
+
+def test_a_homework_without_hidden_tests_is_a_message_not_a_traceback(tmp_path):
+    """The course staff's mistake (no test_*.py yet): each command says what is missing."""
+    folder = folder_with(tmp_path, 'module = "hw"\nreference = "ref/hw.py"\n')
+    for command in (["autograder.grade", str(folder / "ref" / "hw.py")], ["release.gradescope",
+                    "--output", str(tmp_path / "hw.zip")]):
+        done = subprocess.run([sys.executable, "-m", *command, "--homework", str(folder)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode != 0, command
+        assert f"no hidden test was found in {folder}" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "hw.zip").exists()
